@@ -1,0 +1,57 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { table } from "../io/style.js";
+import type { ActivityView } from "../store/views.js";
+import type { Context, ContextFactory } from "./context.js";
+import { UsageError } from "../errors.js";
+
+export async function runActivity(ctx: Context, opts: { issue?: string; limit?: number }): Promise<ActivityView[]> {
+  const store = await ctx.store();
+  const { listActivity, issueExists } = await import("../store/views.js");
+  if (opts.issue && !issueExists(store.db, opts.issue)) {
+    throw new UsageError(`no issue ${opts.issue}`, "see 'hooksync issue list'");
+  }
+  return listActivity(store.db, opts);
+}
+
+export function describeActivity(a: Pick<ActivityView, "kind" | "from" | "to">): string {
+  switch (a.kind) {
+    case "assigned":
+      return a.from ? `assigned ${a.from} -> ${a.to}` : `assigned to ${a.to}`;
+    case "unassigned":
+      return `unassigned ${a.from ?? ""}`.trim();
+    default:
+      return a.kind;
+  }
+}
+
+function render(ctx: Context, rows: ActivityView[]): void {
+  if (rows.length === 0) return ctx.out.text("no activity yet");
+  const s = ctx.style;
+  ctx.out.text(
+    table(
+      rows.map((a) => [s.dim(a.at), s.bold(a.issue), describeActivity(a), a.source, a.delivery === null ? s.dim("-") : String(a.delivery)]),
+      ["AT", "ISSUE", "CHANGE", "SOURCE", "DELIVERY"],
+      s,
+    ),
+  );
+}
+
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number above 0");
+  return n;
+};
+
+export function defineActivity(program: Command, context: ContextFactory): void {
+  program
+    .command("activity")
+    .description("the activity log, newest last")
+    .option("--issue <id>", "only this issue (BACKEND-1)")
+    .option("--limit <n>", "only the newest n entries", positive)
+    .action(async (opts: { issue?: string; limit?: number }, cmd: Command) => {
+      const ctx = context(cmd);
+      const rows = await runActivity(ctx, opts);
+      if (ctx.json) ctx.out.json(rows);
+      else render(ctx, rows);
+    });
+}

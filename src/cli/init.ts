@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { packageFile } from "../paths.js";
+import type { ImportSummary } from "../store/import.js";
+import type { Context, ContextFactory } from "./context.js";
+import { renderSummary, runImport } from "./import.js";
+
+export const DEMO_DATASET = "examples/demo.json";
+
+export interface InitResult {
+  db: string;
+  schemaVersion: number;
+  demo: ImportSummary | null;
+}
+
+export async function runInit(ctx: Context, opts: { demo?: boolean }): Promise<InitResult> {
+  const store = await ctx.store();
+  const { schemaVersion } = await import("../store/db.js");
+  const demo = opts.demo ? await runImport(ctx, packageFile(DEMO_DATASET)) : null;
+  return { db: ctx.dbPath, schemaVersion: schemaVersion(store.db), demo };
+}
+
+export function defineInit(program: Command, context: ContextFactory): void {
+  program
+    .command("init")
+    .description("create or migrate the store (idempotent)")
+    .option("--demo", "also import the bundled demo dataset (examples/demo.json)")
+    .action(async (opts: { demo?: boolean }, cmd: Command) => {
+      const ctx = context(cmd);
+      const result = await runInit(ctx, opts);
+      if (ctx.json) return ctx.out.json(result);
+      ctx.out.text(`store ready: ${result.db} (schema version ${result.schemaVersion})`);
+      if (result.demo) {
+        renderSummary(ctx, result.demo);
+        ctx.out.info(ctx.style.dim(`next: hooksync replay ${packageFile("examples/payloads")} --db ${result.db}`));
+      }
+    });
+}

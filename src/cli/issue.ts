@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { table } from "../io/style.js";
+import type { IssueView } from "../store/views.js";
+import type { Context, ContextFactory } from "./context.js";
+
+export async function runIssueList(ctx: Context, opts: { project?: string }): Promise<IssueView[]> {
+  const store = await ctx.store();
+  const { listIssues } = await import("../store/views.js");
+  return listIssues(store.db, opts);
+}
+
+function render(ctx: Context, issues: IssueView[]): void {
+  const s = ctx.style;
+  if (issues.length === 0) return ctx.out.text("no issues (import some with 'hooksync import <file>')");
+  const rows = issues.map((i) => [
+    s.bold(i.id),
+    i.status === "resolved" ? s.green("resolved") : s.yellow("unresolved"),
+    i.assignee ?? s.dim("-"),
+    i.links.map((l) => `${shortId(l.integration)}:${l.externalKey}`).join(" ") || s.dim("-"),
+    i.title,
+  ]);
+  ctx.out.text(table(rows, ["ISSUE", "STATUS", "ASSIGNEE", "LINKS", "TITLE"], s));
+}
+
+export function defineIssue(program: Command, context: ContextFactory): void {
+  const issue = program.command("issue").description("local issues");
+  issue
+    .command("list")
+    .description("list local issues with status, assignee and links")
+    .option("--project <slug>", "only this project")
+    .action(async (opts: { project?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      const issues = await runIssueList(ctx, opts);
+      if (ctx.json) ctx.out.json(issues);
+      else render(ctx, issues);
+    });
+}
+
+/** GUIDs (Azure DevOps collections) are shortened like git hashes; readable ids stay whole. */
+const shortId = (id: string): string => (/^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? id.slice(0, 8) : id);

@@ -1,0 +1,87 @@
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import type { Deps } from "../deps.js";
+import { HooksyncError, PartialFailure } from "../errors.js";
+import { Context, type GlobalOptions } from "./context.js";
+import { commands } from "./registry.js";
+
+const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
+
+/**
+ * The program. Only bin/hooksync.js exits: main returns the exit code, so tests run commands
+ * in-process with injected streams.
+ */
+export async function main(argv: string[], deps: Deps): Promise<number> {
+  const { io } = deps;
+  const contexts: Context[] = [];
+  const program = new Command("hooksync")
+    .description("Sync Azure DevOps and Jira Server webhooks into a local store.")
+    .version(version, "-V, --version")
+    .option("--db <path>", "the SQLite store (env HOOKSYNC_DB)")
+    .option("--json", "machine output on stdout")
+    .option("--no-color", "plain output (also NO_COLOR)")
+    .option("-q, --quiet", "less on stderr")
+    .option("-v, --verbose", "more on stderr")
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => {},
+    });
+
+  const context = (command: Command): Context => {
+    const ctx = new Context(deps, command.optsWithGlobals<GlobalOptions>());
+    contexts.push(ctx);
+    return ctx;
+  };
+  for (const define of commands) define(program, context);
+  program.commands.forEach(applyOverrides);
+
+  const json = argv.includes("--json");
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    return report(err, json, deps);
+  } finally {
+    for (const ctx of contexts) ctx.close();
+  }
+}
+
+function applyOverrides(cmd: Command): void {
+  cmd.exitOverride().configureOutput({ outputError: () => {} });
+  cmd.commands.forEach(applyOverrides);
+}
+
+function report(err: unknown, json: boolean, deps: Deps): number {
+  const { io } = deps;
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+    // "error: unknown option '--x'" -> one line in our format, usage exit code.
+    const message = err.message.replace(/^error:\s*/, "");
+    return emit(io, json, "usage", message, "see 'hooksync --help'", 2);
+  }
+  if (err instanceof HooksyncError) {
+    const message = err.problems?.length ? `${err.message}: ${err.problems.join("; ")}` : err.message;
+    return emit(io, json && !(err instanceof PartialFailure), err.kind, message, err.hint, err.exitCode, err.problems);
+  }
+  const e = err as Error;
+  if (io.env.HOOKSYNC_DEBUG === "1") io.stderr.write(`${e?.stack ?? String(err)}\n`);
+  return emit(io, json, "bug", e?.message ?? String(err), "this is a bug in hooksync; HOOKSYNC_DEBUG=1 shows the stack", 1);
+}
+
+function emit(
+  io: Deps["io"],
+  json: boolean,
+  kind: string,
+  message: string,
+  hint: string | undefined,
+  code: number,
+  problems?: string[],
+): number {
+  io.stderr.write(`hooksync: ${message}${hint ? ` (${hint})` : ""}\n`);
+  if (json) io.stdout.write(JSON.stringify({ error: { kind, message, hint: hint ?? null, ...(problems ? { problems } : {}) } }) + "\n");
+  return code;
+}

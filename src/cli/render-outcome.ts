@@ -1,0 +1,37 @@
+import type { Change } from "../engine/types.js";
+import type { Style } from "../io/style.js";
+import type { Outcome } from "../pipeline/delivery.js";
+
+const describeChange = (c: Change, s: Style): string =>
+  `${s.bold(c.issue)} ${c.field} ${c.from ?? s.dim("(none)")} -> ${c.to ?? s.dim("(none)")}`;
+
+/** One line a person reads per payload; the JSON twin is the Outcome itself. */
+export function outcomeLine(o: Outcome, s: Style): string {
+  const what = [o.provider, o.event].filter(Boolean).join(" ");
+  const head = `${s.dim(o.source)}${what ? ` ${what}` : ""}`;
+  switch (o.outcome) {
+    case "applied":
+      return `${s.green("applied ")} ${head}: ${o.changes.map((c) => describeChange(c, s)).join(", ")}`;
+    case "ignored":
+      return `${s.yellow("ignored ")} ${head}: ${o.reason}`;
+    case "rejected":
+      return `${s.red("rejected")} ${head}: ${o.reason}`;
+  }
+}
+
+export interface Totals {
+  applied: number;
+  ignored: number;
+  rejected: number;
+  changes: number;
+}
+
+export const emptyTotals = (): Totals => ({ applied: 0, ignored: 0, rejected: 0, changes: 0 });
+
+export function count(t: Totals, o: Outcome): void {
+  t[o.outcome]++;
+  t.changes += o.changes.length;
+}
+
+/** JSON line of cli.md: the fixed keys, plus notes beside them. */
+export const outcomeJson = (o: Outcome) => JSON.stringify(o);

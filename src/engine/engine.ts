@@ -1,0 +1,125 @@
+import type {
+  ApplyContext,
+  ApplyResult,
+  Change,
+  IssueStatus,
+  LinkedIssueRow,
+  SyncEvent,
+  SyncPort,
+  SyncSettingRow,
+} from "./types.js";
+
+/**
+ * Applies a payload's events under behaviour.md rules 1, 4 and 5. The caller owns the
+ * transaction (one per payload, rolled back for --dry-run); this function only reads and
+ * writes through the port, so it is the same for serve, replay and simulate.
+ */
+export function applyEvents(port: SyncPort, ctx: ApplyContext, events: readonly SyncEvent[]): ApplyResult {
+  const result: ApplyResult = { changes: [], notes: [] };
+  if (events.length === 0) return result;
+  const settings = port.syncSettings(ctx.integrationId);
+  for (const event of events) {
+    if (event.kind === "assignee") applyAssignee(port, ctx, settings, event, result);
+    else applyStatus(port, ctx, settings, event, result);
+  }
+  return result;
+}
+
+/** Rule 4.2 / 5.1: the linked issues whose organization takes part in this kind of sync. */
+function affectedIssues(
+  port: SyncPort,
+  ctx: ApplyContext,
+  settings: SyncSettingRow[],
+  externalKey: string,
+  enabled: (s: SyncSettingRow) => boolean,
+  what: string,
+  result: ApplyResult,
+): LinkedIssueRow[] {
+  const linked = port.linkedIssues(ctx.integrationId, externalKey);
+  if (linked.length === 0) {
+    result.notes.push(`no linked issue for ${externalKey}`);
+    return [];
+  }
+  const on = new Set(settings.filter(enabled).map((s) => s.organizationId));
+  const affected = linked.filter((i) => on.has(i.organizationId));
+  if (affected.length < linked.length) {
+    const off = new Set(linked.filter((i) => !on.has(i.organizationId)).map((i) => i.organizationId));
+    const names = settings.filter((s) => off.has(s.organizationId)).map((s) => s.organization);
+    result.notes.push(`${what} sync is off${names.length ? ` for ${names.join(", ")}` : ""}`);
+  }
+  return affected;
+}
+
+function applyAssignee(
+  port: SyncPort,
+  ctx: ApplyContext,
+  settings: SyncSettingRow[],
+  event: Extract<SyncEvent, { kind: "assignee" }>,
+  result: ApplyResult,
+): void {
+  const issues = affectedIssues(port, ctx, settings, event.externalKey, (s) => s.inboundAssignee, "inbound assignee", result);
+  if (issues.length === 0) return;
+
+  if (event.email === null) {
+    for (const issue of issues) {
+      if (issue.assigneeId === null) continue;
+      port.setAssignee(issue.issueId, null);
+      record(port, ctx, result, issue, "assignee", "unassigned", issue.assigneeEmail, null);
+    }
+    return;
+  }
+
+  const user = port.verifiedUser(event.email);
+  for (const issue of issues) {
+    if (!user || !port.isProjectMember(user.id, issue.organizationId, issue.projectId)) {
+      result.notes.push(`no verified member ${event.email} in project ${issue.project}`);
+      continue;
+    }
+    if (issue.assigneeId === user.id) continue;
+    port.setAssignee(issue.issueId, user.id);
+    record(port, ctx, result, issue, "assignee", "assigned", issue.assigneeEmail, user.email);
+  }
+}
+
+function applyStatus(
+  port: SyncPort,
+  ctx: ApplyContext,
+  settings: SyncSettingRow[],
+  event: Extract<SyncEvent, { kind: "status" }>,
+  result: ApplyResult,
+): void {
+  const issues = affectedIssues(port, ctx, settings, event.externalKey, (s) => s.inboundStatus, "inbound status", result);
+  if (issues.length === 0) return;
+  const mapping = port.statusMapping(ctx.integrationId, event.externalProject);
+  if (!mapping) {
+    result.notes.push(`no status mapping for project ${event.externalProject}`);
+    return;
+  }
+  // Rule 5.5: only the explicit mapping decides; a move between unmapped states changes nothing.
+  let target: IssueStatus;
+  if (mapping.resolved.includes(event.to)) target = "resolved";
+  else if (mapping.unresolved.includes(event.to)) target = "unresolved";
+  else {
+    result.notes.push(`status ${event.to} is not in the mapping for project ${event.externalProject}`);
+    return;
+  }
+  for (const issue of issues) {
+    if (issue.status === target) continue;
+    port.setStatus(issue.issueId, target);
+    record(port, ctx, result, issue, "status", target, issue.status, target);
+  }
+}
+
+function record(
+  port: SyncPort,
+  ctx: ApplyContext,
+  result: ApplyResult,
+  issue: LinkedIssueRow,
+  field: Change["field"],
+  kind: "assigned" | "unassigned" | "resolved" | "unresolved",
+  from: string | null,
+  to: string | null,
+): void {
+  port.addActivity({ issueId: issue.issueId, kind, from, to, source: ctx.source, deliveryId: ctx.deliveryId, at: ctx.at });
+  result.changes.push({ issue: issue.key, field, from, to });
+}

@@ -1,0 +1,64 @@
+/**
+ * Typed errors with the exit code the contract gives them (cli.md). Anything that is not a
+ * HooksyncError is a bug: exit 1, stack only with HOOKSYNC_DEBUG=1.
+ */
+export type ErrorKind = "usage" | "auth" | "upstream" | "store" | "rejected" | "cancelled";
+
+export class HooksyncError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly exitCode: number,
+    message: string,
+    readonly hint?: string,
+    readonly problems?: string[],
+  ) {
+    super(message);
+  }
+}
+
+export class UsageError extends HooksyncError {
+  constructor(message: string, hint?: string) {
+    super("usage", 2, message, hint);
+  }
+}
+
+export class AuthError extends HooksyncError {
+  constructor(message: string, hint?: string) {
+    super("auth", 4, message, hint);
+  }
+}
+
+export class UpstreamError extends HooksyncError {
+  constructor(message: string, hint?: string) {
+    super("upstream", 1, message, hint);
+  }
+}
+
+export class StoreError extends HooksyncError {
+  constructor(message: string, hint?: string) {
+    super("store", 1, message, hint);
+  }
+}
+
+/** Input refused whole; `problems` lists each one by its JSON path. */
+export class RejectedInputError extends HooksyncError {
+  constructor(message: string, hint?: string, problems?: string[]) {
+    super("rejected", 1, message, hint, problems);
+  }
+}
+
+export class CancelledError extends HooksyncError {
+  constructor(message = "cancelled") {
+    super("cancelled", 130, message);
+  }
+}
+
+/**
+ * The command ran to the end and already reported each failure on its own line (replay's
+ * rejected payloads): exit 1 with a summary on stderr, no JSON error object mixed into stdout.
+ */
+export class PartialFailure extends HooksyncError {
+  constructor(message: string, hint?: string) {
+    super("rejected", 1, message, hint);
+  }
+}

@@ -1,0 +1,275 @@
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { UsageError } from "../errors.js";
+import type { Delivery } from "./delivery.js";
+
+export type RawPayload = Pick<Delivery, "source" | "body">;
+
+/** One payload larger than this is refused, so a file without newlines cannot eat the memory. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+const NEWLINE = 0x0a;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function decode(bytes: Uint8Array): RawPayload["body"] {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: "not valid UTF-8" };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, reason: `not valid JSON: ${(err as Error).message}` };
+  }
+}
+
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/** Concatenates chunk pieces only when a payload spans chunks (rare: chunks are 64 KiB). */
+class Pieces {
+  parts: Buffer[] = [];
+  size = 0;
+  overflow = false;
+  push(b: Buffer): void {
+    if (this.overflow) return;
+    if (this.size + b.length > MAX_PAYLOAD_BYTES) {
+      this.overflow = true;
+      this.parts = [];
+      return;
+    }
+    this.parts.push(b);
+    this.size += b.length;
+  }
+  take(): Buffer | "overflow" {
+    const out = this.overflow ? "overflow" : this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    this.overflow = false;
+    return out;
+  }
+}
+
+const tooLarge = { ok: false as const, reason: `payload over ${MAX_PAYLOAD_BYTES / 1024 / 1024} MiB` };
+
+/**
+ * The payloads of one stream, read with constant memory: a JSON array (streamed element by
+ * element), NDJSON (one per line), or one pretty-printed document. `onBytes` reports progress.
+ */
+export async function* readPayloads(
+  stream: AsyncIterable<Buffer>,
+  label: string,
+  onBytes: (n: number) => void = () => {},
+): AsyncGenerator<RawPayload> {
+  const it = stream[Symbol.asyncIterator]();
+  // Find the first meaningful byte to choose the format.
+  let start = -1;
+  const head: Buffer[] = [];
+  while (start === -1) {
+    const r = await it.next();
+    if (r.done) break;
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    onBytes(chunk.length);
+    head.push(chunk);
+    start = chunk.findIndex((b) => !isSpace(b));
+  }
+  if (start === -1) {
+    yield { source: label, body: { ok: false, reason: "empty input: no payload in it" } };
+    return;
+  }
+  const first = head.length === 1 ? head[0]! : Buffer.concat(head);
+  if (first.subarray(0, 8192).includes(0)) {
+    yield { source: label, body: { ok: false, reason: "binary data, not JSON" } };
+    return;
+  }
+  const rest: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const r = await it.next();
+        if (!r.done) onBytes(r.value.length);
+        return r;
+      },
+    }),
+  };
+  const firstNonSpace = first.findIndex((b) => !isSpace(b));
+  if (first[firstNonSpace] === 0x5b /* [ */) yield* arrayElements(first, rest, label);
+  else yield* lines(first, rest, label);
+}
+
+async function* lines(first: Buffer, rest: AsyncIterable<Buffer>, label: string): AsyncGenerator<RawPayload> {
+  const pending = new Pieces();
+  let lineNo = 0;
+  let held: { line: number; bytes: Buffer | "overflow" } | undefined;
+  let emitted = 0;
+  let documentMode = false;
+  const doc = new Pieces();
+
+  const emit = (line: number, bytes: Buffer | "overflow"): RawPayload => ({
+    source: `${label}:${line}`,
+    body: bytes === "overflow" ? tooLarge : decode(bytes),
+  });
+
+  async function* feed(chunk: Buffer): AsyncGenerator<RawPayload> {
+    if (documentMode) {
+      doc.push(chunk);
+      return;
+    }
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, from);
+      if (nl === -1) {
+        if (from < chunk.length) pending.push(chunk.subarray(from));
+        return;
+      }
+      pending.push(chunk.subarray(from, nl));
+      from = nl + 1;
+      lineNo++;
+      const bytes = pending.take();
+      if (bytes !== "overflow" && bytes.every(isSpace)) continue;
+      if (emitted === 0 && held === undefined && bytes !== "overflow" && isDocumentStart(bytes)) {
+        // A pretty-printed document: its first line alone ("{") is not JSON.
+        documentMode = true;
+        doc.push(bytes);
+        doc.push(Buffer.from("\n"));
+        doc.push(chunk.subarray(from));
+        return;
+      }
+      // Hold one payload back so a file with a single payload is labelled without a line number.
+      if (held) {
+        yield emit(held.line, held.bytes);
+        emitted++;
+      }
+      held = { line: lineNo, bytes };
+    }
+  }
+
+  yield* feed(first);
+  for await (const chunk of rest) yield* feed(chunk);
+  if (documentMode) {
+    const bytes = doc.take();
+    yield { source: label, body: bytes === "overflow" ? tooLarge : decode(bytes) };
+    return;
+  }
+  const tail = pending.take();
+  if (tail === "overflow" || !tail.every(isSpace)) {
+    lineNo++;
+    if (held) {
+      yield emit(held.line, held.bytes);
+      emitted++;
+    }
+    held = { line: lineNo, bytes: tail };
+  }
+  if (held) {
+    const p = emit(held.line, held.bytes);
+    yield emitted === 0 ? { ...p, source: label } : p;
+  }
+}
+
+function isDocumentStart(line: Buffer): boolean {
+  const text = line.toString("utf8").trim();
+  if (!text.startsWith("{")) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    // "{" or `{ "a": 1,` open a multi-line document; a complete-looking line is a broken NDJSON line.
+    return !text.endsWith("}");
+  }
+}
+
+async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label: string): AsyncGenerator<RawPayload> {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let index = 0;
+  let closed = false;
+  let trailing = false;
+  const element = new Pieces();
+  let elementStart = -1;
+
+  function* scan(chunk: Buffer): Generator<RawPayload> {
+    elementStart = depth >= 1 && !closed ? 0 : -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (closed) {
+        if (!isSpace(b)) trailing = true;
+        continue;
+      }
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (b === 0x5c) escaped = true;
+        else if (b === 0x22) inString = false;
+        continue;
+      }
+      if (b === 0x22) inString = true;
+      else if (b === 0x5b || b === 0x7b) {
+        depth++;
+        if (depth === 1) {
+          elementStart = i + 1;
+          continue;
+        }
+      } else if (b === 0x5d || b === 0x7d || (b === 0x2c && depth === 1)) {
+        if (depth === 1) {
+          element.push(chunk.subarray(elementStart, i));
+          const bytes = element.take();
+          const empty = bytes !== "overflow" && bytes.every(isSpace);
+          if (!empty) yield { source: `${label}:${index++}`, body: bytes === "overflow" ? tooLarge : decode(bytes) };
+          else if (b === 0x2c) yield { source: `${label}:${index++}`, body: { ok: false, reason: "empty array element" } };
+          elementStart = i + 1;
+          if (b !== 0x2c) closed = true;
+        }
+        if (b !== 0x2c) depth--;
+      }
+    }
+    if (!closed && depth >= 1 && elementStart !== -1) element.push(chunk.subarray(elementStart));
+  }
+
+  yield* scan(first);
+  for await (const chunk of rest) yield* scan(chunk);
+  if (!closed) yield { source: `${label}:${index}`, body: { ok: false, reason: "truncated JSON array: no closing ]" } };
+  else if (trailing) yield { source: label, body: { ok: false, reason: "text after the closing ] of the array" } };
+}
+
+export interface InputSource {
+  label: string;
+  size: number | null;
+  open(): AsyncIterable<Buffer>;
+}
+
+/** Files, directories (their *.json and *.ndjson, sorted by name) and `-` for stdin. */
+export async function resolveInputs(inputs: string[], stdin: Readable, cwd: string): Promise<InputSource[]> {
+  if (inputs.length === 0) throw new UsageError("no input given", "name files, directories or - for stdin");
+  const out: InputSource[] = [];
+  for (const input of inputs) {
+    if (input === "-") {
+      out.push({ label: "stdin", size: null, open: () => stdin });
+      continue;
+    }
+    const path = resolve(cwd, input);
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      throw new UsageError(`no such file or directory: ${input}`, "check the path");
+    }
+    if (info.isDirectory()) {
+      const names = (await readdir(path)).filter((n) => /\.(nd)?json$/i.test(n)).sort();
+      if (names.length === 0) throw new UsageError(`${input} holds no .json or .ndjson file`, "name the files to replay");
+      for (const name of names) {
+        const file = join(path, name);
+        const s = await stat(file);
+        if (s.isFile()) out.push(fileSource(join(input, name), file, s.size));
+      }
+    } else {
+      out.push(fileSource(input, path, info.size));
+    }
+  }
+  return out;
+}
+
+function fileSource(label: string, path: string, size: number): InputSource {
+  return { label, size, open: () => createReadStream(path, { highWaterMark: 64 * 1024 }) };
+}

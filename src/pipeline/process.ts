@@ -1,0 +1,76 @@
+import { applyEvents } from "../engine/engine.js";
+import { detectProvider, providers } from "../providers/registry.js";
+import type { Parsed, Provider } from "../providers/types.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { Store } from "../store/store.js";
+import { type Delivery, type Outcome, type PipelineOptions, unwrapEnvelope } from "./delivery.js";
+
+/** Serve's hook to record the delivery in the same transaction as its changes (rule 6.1). */
+export interface DeliveryRecorder {
+  begin(): number;
+  finish(id: number, outcome: Outcome): void;
+}
+
+/**
+ * The one pipeline: envelope -> provider -> parse -> integration -> engine, in one transaction.
+ * serve, replay and simulate differ only in where the Delivery comes from.
+ */
+export function processDelivery(
+  store: Store,
+  delivery: Delivery,
+  opts: PipelineOptions,
+  at: string,
+  recorder?: DeliveryRecorder,
+): Outcome {
+  return store.inTransaction(() => {
+    const deliveryId = recorder ? recorder.begin() : null;
+    const outcome = decide(store, delivery, opts, at, deliveryId);
+    if (recorder && deliveryId !== null) recorder.finish(deliveryId, outcome);
+    return outcome;
+  }, opts.dryRun ?? false);
+}
+
+function decide(store: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Outcome {
+  const out: Outcome = {
+    source: input.source,
+    provider: null,
+    event: null,
+    integration: null,
+    outcome: "rejected",
+    reason: null,
+    changes: [],
+    notes: [],
+  };
+  const reject = (reason: string): Outcome => ({ ...out, outcome: "rejected", reason });
+
+  const delivery = unwrapEnvelope(input);
+  if ("error" in delivery) return reject(delivery.error);
+  if (!delivery.body.ok) return reject(delivery.body.reason);
+  const body = delivery.body.value;
+
+  const name = opts.provider ?? delivery.provider;
+  const provider: Provider | undefined = name ? providers[name] : detectProvider(body);
+  if (!provider) return reject("cannot tell which tracker sent this payload (use --provider vsts|jira)");
+  out.provider = provider.name;
+
+  const parsed: Parsed = provider.parse(body);
+  out.event = parsed.event;
+  const wanted = opts.integration ?? delivery.integration ?? parsed.integration;
+  out.integration = wanted ?? null;
+  if (!parsed.ok) return reject(parsed.reason);
+
+  let integration: IntegrationRow | undefined;
+  if (wanted) {
+    integration = store.integrations.byExternalId(wanted);
+    if (!integration || integration.provider !== provider.name) return reject(`no ${provider.name} integration ${wanted}`);
+  } else {
+    integration = store.integrations.onlyOf(provider.name);
+    if (!integration) return reject(`which ${provider.name} integration? use --integration`);
+  }
+  out.integration = integration.externalId;
+
+  const result = applyEvents(store.sync, { integrationId: integration.id, source: opts.source, deliveryId, at }, parsed.events);
+  const notes = [...parsed.notes, ...result.notes];
+  if (result.changes.length > 0) return { ...out, outcome: "applied", changes: result.changes, notes };
+  return { ...out, outcome: "ignored", reason: notes.join("; ") || "nothing to change", notes };
+}

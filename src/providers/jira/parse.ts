@@ -1,0 +1,82 @@
+import * as v from "valibot";
+import type { SyncEvent } from "../../engine/types.js";
+import { check, idString, isObject } from "../schema.js";
+import type { Headers, Parsed, Provider } from "../types.js";
+
+const nullableId = v.optional(v.nullable(idString));
+
+const item = v.object({ field: v.optional(v.string()), from: nullableId, to: nullableId });
+
+const payload = v.object({
+  webhookEvent: v.optional(v.string()),
+  timestamp: v.optional(v.number()),
+  issue: v.optional(
+    v.object({
+      id: v.optional(idString),
+      key: v.optional(v.string()),
+      fields: v.optional(
+        v.object({
+          project: v.optional(v.nullable(v.object({ id: v.optional(idString) }))),
+          assignee: v.optional(
+            v.nullable(v.object({ emailAddress: v.optional(v.nullable(v.string())), name: v.optional(v.string()), key: v.optional(v.string()) })),
+          ),
+        }),
+      ),
+    }),
+  ),
+  changelog: v.optional(v.object({ id: v.optional(idString), items: v.optional(v.array(item)) })),
+});
+
+const SYNCED_EVENTS = new Set(["jira:issue_updated", "jira:issue_created"]);
+
+function detect(body: unknown): boolean {
+  return isObject(body) && (typeof body.webhookEvent === "string" || (isObject(body.issue) && isObject(body.changelog)));
+}
+
+function parse(body: unknown): Parsed {
+  const r = check(payload, body);
+  const event = isObject(body) && typeof body.webhookEvent === "string" ? body.webhookEvent : null;
+  if (!r.ok) return { ok: false, event, integration: null, reason: r.reason };
+  const p = r.value;
+  // Sentry reads no event name at all, so a payload without one is still processed.
+  if (event !== null && !SYNCED_EVENTS.has(event)) {
+    return { ok: true, event, integration: null, events: [], notes: [`event type ${event} is not synced`] };
+  }
+  if (!p.changelog) return { ok: true, event, integration: null, events: [], notes: ["no changelog"] };
+  const key = p.issue?.key;
+  if (!key) return { ok: false, event, integration: null, reason: "payload has no issue.key" };
+
+  const items = p.changelog.items ?? [];
+  const events: SyncEvent[] = [];
+  const notes: string[] = [];
+  if (items.some((i) => i.field?.toLowerCase() === "assignee")) {
+    // Rule 3.5: absence of the key is not an unassign (Sentry's data-loss bug on trimmed payloads).
+    const rawFields = (body as { issue: { fields?: unknown } }).issue.fields;
+    const assignee = p.issue?.fields?.assignee;
+    if (!isObject(rawFields) || !Object.hasOwn(rawFields, "assignee")) notes.push("payload carries no assignee field");
+    else if (assignee === null || assignee === undefined) events.push({ kind: "assignee", externalKey: key, email: null });
+    else if (!assignee.emailAddress) notes.push("assignee has no email address");
+    else events.push({ kind: "assignee", externalKey: key, email: assignee.emailAddress });
+  }
+  const status = items.findLast((i) => i.field?.toLowerCase() === "status");
+  if (status) {
+    const project = p.issue?.fields?.project?.id;
+    if (!status.to) notes.push("status change has no new status id");
+    else if (!project) notes.push("payload has no issue.fields.project.id: status not synced");
+    else events.push({ kind: "status", externalKey: key, externalProject: project, from: status.from ?? null, to: status.to });
+  }
+  if (events.length === 0 && notes.length === 0) notes.push("no assignee or status change");
+  return { ok: true, event, integration: null, events, notes };
+}
+
+function deliveryIdentity(body: unknown, headers: Headers): string | null {
+  const header = headers["x-atlassian-webhook-identifier"];
+  if (header) return header;
+  if (!isObject(body)) return null;
+  const changelog = isObject(body.changelog) ? body.changelog.id : undefined;
+  const issue = isObject(body.issue) ? body.issue.id : undefined;
+  if (changelog === undefined && issue === undefined) return null;
+  return `${String(changelog ?? "")}:${String(issue ?? "")}:${String(body.timestamp ?? "")}`;
+}
+
+export const jira: Provider = { name: "jira", detect, parse, deliveryIdentity };

@@ -1,0 +1,85 @@
+import Database from "better-sqlite3";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { StoreError } from "../errors.js";
+import { migrations } from "./migrations.js";
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /**
+   * FULL for the receiver: a delivery answered 200 must survive power loss, since Azure DevOps
+   * and Jira will not send it again. NORMAL elsewhere: in WAL mode it is still safe against a
+   * crash of the process, and replay's input file is the durable copy to run again.
+   */
+  synchronous?: "FULL" | "NORMAL";
+  readonly?: boolean;
+}
+
+export function openDb(path: string, opts: OpenOptions = {}): Db {
+  if (path !== ":memory:" && !opts.readonly) createPrivately(path);
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (err) {
+    throw new StoreError(`cannot open the store ${path}: ${(err as Error).message}`, "check --db / HOOKSYNC_DB");
+  }
+  try {
+    if (!opts.readonly) db.pragma("journal_mode = WAL");
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    db.pragma(`synchronous = ${opts.synchronous ?? "NORMAL"}`);
+    if (!opts.readonly) migrate(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`the store ${path} is not usable: ${(err as Error).message}`, "is it a hooksync store? run 'hooksync doctor' or point --db elsewhere");
+  }
+  return db;
+}
+
+/**
+ * Creates the file with mode 0600 before SQLite sees it; SQLite gives its -wal and -shm files the
+ * database file's mode, so the secrets inside never become world-readable.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw new StoreError(`cannot create the store ${path}: ${(err as Error).message}`, "check the directory exists and is writable");
+    }
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+export const latestVersion = migrations[migrations.length - 1]!.version;
+
+export function migrate(db: Db, now: () => Date = () => new Date()): number[] {
+  const current = schemaVersion(db);
+  if (current > latestVersion) {
+    throw new StoreError(
+      `the store is at schema version ${current}, newer than this hooksync knows (${latestVersion})`,
+      "upgrade hooksync",
+    );
+  }
+  const applied: number[] = [];
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        m.version,
+        m.name,
+        now().toISOString(),
+      );
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}

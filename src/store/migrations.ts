@@ -1,0 +1,140 @@
+/**
+ * Numbered, forward-only migrations. The applied version lives in PRAGMA user_version and each
+ * migration runs in its own immediate transaction; schema_migrations keeps a readable history.
+ * Never edit a migration that has shipped: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+CREATE TABLE schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+
+CREATE TABLE organizations (
+  id   INTEGER PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+);
+
+-- Project slugs are unique across the store: issue ids (BACKEND-1) and the import file name a
+-- project by slug alone.
+CREATE TABLE projects (
+  id              INTEGER PRIMARY KEY,
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  slug            TEXT NOT NULL UNIQUE,
+  name            TEXT NOT NULL
+);
+
+CREATE TABLE users (
+  id       INTEGER PRIMARY KEY,
+  email    TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name     TEXT,
+  verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1))
+);
+
+CREATE TABLE members (
+  user_id         INTEGER NOT NULL REFERENCES users(id),
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  PRIMARY KEY (user_id, organization_id)
+) WITHOUT ROWID;
+
+CREATE TABLE member_projects (
+  user_id    INTEGER NOT NULL REFERENCES users(id),
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  PRIMARY KEY (user_id, project_id)
+) WITHOUT ROWID;
+
+CREATE TABLE integrations (
+  id             INTEGER PRIMARY KEY,
+  provider       TEXT NOT NULL CHECK (provider IN ('vsts', 'jira')),
+  external_id    TEXT NOT NULL UNIQUE,
+  name           TEXT NOT NULL,
+  base_url       TEXT,
+  webhook_secret TEXT NOT NULL
+);
+
+CREATE TABLE integration_organizations (
+  integration_id  INTEGER NOT NULL REFERENCES integrations(id),
+  organization_id INTEGER NOT NULL REFERENCES organizations(id),
+  PRIMARY KEY (integration_id, organization_id)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_settings (
+  organization_id   INTEGER NOT NULL REFERENCES organizations(id),
+  integration_id    INTEGER NOT NULL REFERENCES integrations(id),
+  inbound_assignee  INTEGER NOT NULL DEFAULT 0,
+  inbound_status    INTEGER NOT NULL DEFAULT 0,
+  outbound_assignee INTEGER NOT NULL DEFAULT 0,
+  outbound_status   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (organization_id, integration_id)
+) WITHOUT ROWID;
+
+-- resolved/unresolved hold JSON arrays of state names (VSTS) or status ids (Jira).
+CREATE TABLE status_mappings (
+  integration_id   INTEGER NOT NULL REFERENCES integrations(id),
+  external_project TEXT NOT NULL,
+  resolved         TEXT NOT NULL,
+  unresolved       TEXT NOT NULL,
+  PRIMARY KEY (integration_id, external_project)
+) WITHOUT ROWID;
+
+CREATE TABLE issues (
+  id          INTEGER PRIMARY KEY,
+  key         TEXT NOT NULL UNIQUE,
+  project_id  INTEGER NOT NULL REFERENCES projects(id),
+  title       TEXT NOT NULL,
+  status      TEXT NOT NULL DEFAULT 'unresolved' CHECK (status IN ('resolved', 'unresolved')),
+  assignee_id INTEGER REFERENCES users(id)
+);
+CREATE INDEX issues_project ON issues(project_id);
+
+CREATE TABLE links (
+  issue_id       INTEGER NOT NULL REFERENCES issues(id),
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  external_key   TEXT NOT NULL,
+  PRIMARY KEY (integration_id, external_key, issue_id)
+) WITHOUT ROWID;
+CREATE INDEX links_issue ON links(issue_id);
+
+CREATE TABLE deliveries (
+  id             INTEGER PRIMARY KEY,
+  received_at    TEXT NOT NULL,
+  source         TEXT NOT NULL,
+  route          TEXT,
+  provider       TEXT,
+  integration_id INTEGER REFERENCES integrations(id),
+  identity       TEXT,
+  event          TEXT,
+  headers        TEXT NOT NULL DEFAULT '{}',
+  body           BLOB,
+  verdict        INTEGER,
+  outcome        TEXT NOT NULL CHECK (outcome IN ('applied', 'ignored', 'rejected')),
+  reason         TEXT,
+  changes        TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX deliveries_identity ON deliveries(provider, identity) WHERE identity IS NOT NULL;
+
+CREATE TABLE activity (
+  id          INTEGER PRIMARY KEY,
+  issue_id    INTEGER NOT NULL REFERENCES issues(id),
+  kind        TEXT NOT NULL CHECK (kind IN ('assigned', 'unassigned', 'resolved', 'unresolved')),
+  from_value  TEXT,
+  to_value    TEXT,
+  source      TEXT NOT NULL CHECK (source IN ('serve', 'replay', 'simulate', 'cli')),
+  delivery_id INTEGER REFERENCES deliveries(id),
+  at          TEXT NOT NULL
+);
+CREATE INDEX activity_issue ON activity(issue_id);
+`,
+  },
+];

@@ -1,0 +1,102 @@
+import type {
+  ActivityRow,
+  IssueStatus,
+  LinkedIssueRow,
+  StatusMapping,
+  SyncPort,
+  SyncSettingRow,
+} from "../engine/types.js";
+import type { Db } from "./db.js";
+
+interface RawSetting {
+  organizationId: number;
+  organization: string;
+  inboundAssignee: number;
+  inboundStatus: number;
+}
+
+/** The engine's view of the store: every statement prepared once per connection. */
+export class SyncRepo implements SyncPort {
+  private readonly settings;
+  private readonly links;
+  private readonly mapping;
+  private readonly user;
+  private readonly member;
+  private readonly assignee;
+  private readonly status;
+  private readonly activity;
+
+  constructor(db: Db) {
+    // Every organization the integration belongs to, with its setting or all-off when it has none.
+    this.settings = db.prepare<[number], RawSetting>(`
+      SELECT o.id AS organizationId, o.slug AS organization,
+             COALESCE(s.inbound_assignee, 0) AS inboundAssignee, COALESCE(s.inbound_status, 0) AS inboundStatus
+      FROM integration_organizations io
+      JOIN organizations o ON o.id = io.organization_id
+      LEFT JOIN sync_settings s ON s.organization_id = io.organization_id AND s.integration_id = io.integration_id
+      WHERE io.integration_id = ?`);
+    this.links = db.prepare<[number, string], LinkedIssueRow>(`
+      SELECT i.id AS issueId, i.key AS key, p.id AS projectId, p.slug AS project, p.organization_id AS organizationId,
+             i.status AS status, i.assignee_id AS assigneeId, u.email AS assigneeEmail
+      FROM links l
+      JOIN issues i ON i.id = l.issue_id
+      JOIN projects p ON p.id = i.project_id
+      LEFT JOIN users u ON u.id = i.assignee_id
+      WHERE l.integration_id = ? AND l.external_key = ?
+      ORDER BY i.key`);
+    this.mapping = db.prepare<[number, string], { resolved: string; unresolved: string }>(
+      `SELECT resolved, unresolved FROM status_mappings WHERE integration_id = ? AND external_project = ?`,
+    );
+    this.user = db.prepare<[string], { id: number; email: string }>(
+      `SELECT id, email FROM users WHERE email = ? AND verified = 1`,
+    );
+    this.member = db.prepare<[number, number, number], { ok: number }>(`
+      SELECT 1 AS ok FROM members m
+      JOIN member_projects mp ON mp.user_id = m.user_id
+      WHERE m.user_id = ? AND m.organization_id = ? AND mp.project_id = ?`);
+    this.assignee = db.prepare<[number | null, number]>(`UPDATE issues SET assignee_id = ? WHERE id = ?`);
+    this.status = db.prepare<[string, number]>(`UPDATE issues SET status = ? WHERE id = ?`);
+    this.activity = db.prepare<[number, string, string | null, string | null, string, number | null, string]>(
+      `INSERT INTO activity (issue_id, kind, from_value, to_value, source, delivery_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  syncSettings(integrationId: number): SyncSettingRow[] {
+    return this.settings.all(integrationId).map((r) => ({
+      organizationId: r.organizationId,
+      organization: r.organization,
+      inboundAssignee: r.inboundAssignee === 1,
+      inboundStatus: r.inboundStatus === 1,
+    }));
+  }
+
+  linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[] {
+    return this.links.all(integrationId, externalKey);
+  }
+
+  statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined {
+    const row = this.mapping.get(integrationId, externalProject);
+    if (!row) return undefined;
+    return { resolved: JSON.parse(row.resolved) as string[], unresolved: JSON.parse(row.unresolved) as string[] };
+  }
+
+  verifiedUser(email: string): { id: number; email: string } | undefined {
+    return this.user.get(email);
+  }
+
+  isProjectMember(userId: number, organizationId: number, projectId: number): boolean {
+    return this.member.get(userId, organizationId, projectId) !== undefined;
+  }
+
+  setAssignee(issueId: number, userId: number | null): void {
+    this.assignee.run(userId, issueId);
+  }
+
+  setStatus(issueId: number, status: IssueStatus): void {
+    this.status.run(status, issueId);
+  }
+
+  addActivity(r: ActivityRow): void {
+    this.activity.run(r.issueId, r.kind, r.from, r.to, r.source, r.deliveryId, r.at);
+  }
+}
