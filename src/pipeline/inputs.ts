@@ -11,6 +11,7 @@ export type RawPayload = Pick<Delivery, "source" | "body">;
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
+const SNIFF_BYTES = 8192;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function decode(bytes: Uint8Array): RawPayload["body"] {
@@ -65,23 +66,25 @@ export async function* readPayloads(
   onBytes: (n: number) => void = () => {},
 ): AsyncGenerator<RawPayload> {
   const it = stream[Symbol.asyncIterator]();
-  // Find the first meaningful byte to choose the format.
+  // Look at the first 8 KiB (or all of a smaller input) to choose the format and spot binary data.
   let start = -1;
+  let headBytes = 0;
   const head: Buffer[] = [];
-  while (start === -1) {
+  while (start === -1 || headBytes < SNIFF_BYTES) {
     const r = await it.next();
     if (r.done) break;
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
     onBytes(chunk.length);
     head.push(chunk);
-    start = chunk.findIndex((b) => !isSpace(b));
+    headBytes += chunk.length;
+    if (start === -1) start = chunk.findIndex((b) => !isSpace(b));
   }
   if (start === -1) {
     yield { source: label, body: { ok: false, reason: "empty input: no payload in it" } };
     return;
   }
   const first = head.length === 1 ? head[0]! : Buffer.concat(head);
-  if (first.subarray(0, 8192).includes(0)) {
+  if (first.subarray(0, SNIFF_BYTES).includes(0)) {
     yield { source: label, body: { ok: false, reason: "binary data, not JSON" } };
     return;
   }

@@ -68,6 +68,10 @@ export type ImportFile = v.InferOutput<typeof importFileSchema>;
 
 /** Every problem of a file, each as `path: message`. */
 export function validateImport(value: unknown): { ok: true; value: ImportFile } | { ok: false; problems: string[] } {
+  // Valibot's object schemas accept arrays; a file must be one JSON object.
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, problems: [`(top level): expected Object, got ${Array.isArray(value) ? "Array" : JSON.stringify(value)}`] };
+  }
   const r = v.safeParse(importFileSchema, value);
   if (r.success) return { ok: true, value: r.output };
   return { ok: false, problems: r.issues.map(describe) };

@@ -1,0 +1,124 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { fixture, run, tempDir } from "../helpers.js";
+
+const dir = tempDir();
+afterAll(dir.cleanup);
+let n = 0;
+const freshDb = () => join(dir.path, `store-${n++}.db`);
+
+async function importJson(db: string, data: unknown) {
+  return run(["import", "-", "--db", db, "--json"], { stdin: JSON.stringify(data) });
+}
+
+describe("import", () => {
+  it("creates the store file with mode 0600", async () => {
+    const db = freshDb();
+    const r = await run(["import", fixture("dataset.json"), "--db", db]);
+    expect(r.code).toBe(0);
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+  });
+
+  it("is idempotent: the same file twice changes nothing", async () => {
+    const db = freshDb();
+    const first = JSON.parse((await run(["import", fixture("dataset.json"), "--db", db, "--json"])).stdout);
+    expect(first.issues).toEqual({ created: 4, updated: 0, unchanged: 0 });
+    const second = JSON.parse((await run(["import", fixture("dataset.json"), "--db", db, "--json"])).stdout);
+    for (const tally of Object.values(second) as { created: number; updated: number }[]) {
+      expect(tally.created + tally.updated).toBe(0);
+    }
+  });
+
+  it("keeps a generated webhook secret across imports", async () => {
+    const db = freshDb();
+    const data = { organizations: [{ slug: "o", name: "O" }], integrations: [{ provider: "jira", externalId: "j", name: "J", organizations: ["o"] }] };
+    await importJson(db, data);
+    const again = JSON.parse((await importJson(db, data)).stdout);
+    expect(again.integrations).toEqual({ created: 0, updated: 0, unchanged: 1 });
+  });
+
+  it("updates what changed and counts it", async () => {
+    const db = freshDb();
+    await run(["import", fixture("dataset.json"), "--db", db]);
+    const r = await importJson(db, { issues: [{ id: "WEB-1", project: "web", title: "Renamed", status: "resolved" }] });
+    expect(JSON.parse(r.stdout).issues).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    const list = JSON.parse((await run(["issue", "list", "--json", "--db", db])).stdout);
+    expect(list.find((i: { id: string }) => i.id === "WEB-1")).toMatchObject({ title: "Renamed", status: "resolved" });
+  });
+
+  it("refuses a bad file whole, listing every problem by its JSON path", async () => {
+    const db = freshDb();
+    const r = await importJson(db, {
+      organizations: [{ slug: "acme", name: "Acme" }],
+      projects: [{ slug: "backend", organization: "nope" }],
+      users: [{ email: "not-an-email" }],
+      issues: [
+        { id: "BACKEND-1", project: "backend", title: "x" },
+        { id: "BACKEND-1", project: "backend", title: "y" },
+      ],
+    });
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.problems).toEqual(["users[0].email: must be an email address"]);
+    const r2 = await importJson(db, {
+      organizations: [{ slug: "acme", name: "Acme" }],
+      projects: [{ slug: "backend", organization: "nope" }],
+      issues: [
+        { id: "BACKEND-1", project: "backend", title: "x" },
+        { id: "BACKEND-1", project: "backend", title: "y" },
+      ],
+      links: [{ issue: "BACKEND-9", integration: "x", externalKey: "1" }],
+    });
+    expect(JSON.parse(r2.stdout).error.problems).toEqual(['issues[1]: duplicate issue id "BACKEND-1" (first at issues[0])']);
+    const r3 = await importJson(db, {
+      organizations: [{ slug: "acme", name: "Acme" }],
+      projects: [{ slug: "backend", organization: "nope" }],
+      issues: [{ id: "BACKEND-1", project: "backend", title: "x" }],
+      links: [{ issue: "BACKEND-9", integration: "x", externalKey: "1" }],
+    });
+    expect(r3.code).toBe(1);
+    expect(JSON.parse(r3.stdout).error.problems).toEqual([
+      'projects[0].organization: no organization "nope"',
+      'issues[0].project: no project "backend"',
+      'links[0].issue: no issue "BACKEND-9"',
+      'links[0].integration: no integration "x"',
+    ]);
+    expect(r3.stderr).toMatch(/^hooksync: stdin was refused, nothing imported: projects\[0\]\.organization: no organization "nope"; /);
+    // Nothing of it landed, not even the valid organization.
+    const list = await run(["issue", "list", "--json", "--db", db]);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+    const again = await importJson(db, { organizations: [{ slug: "acme", name: "Acme" }] });
+    expect(JSON.parse(again.stdout).organizations).toEqual({ created: 1, updated: 0, unchanged: 0 });
+  });
+
+  it.each([
+    [{ organisations: [] }, "organisations: unknown key (see the import file in 'hooksync import --help')"],
+    [{ organizations: [{ slug: "a", name: 5 }] }, "organizations[0].name: expected string, got 5"],
+    [{ integrations: [{ provider: "github", externalId: "x", name: "x" }] }, 'integrations[0].provider: expected ("vsts" | "jira"), got "github"'],
+    [{ issues: [{ id: "nope", project: "p", title: "t" }] }, "issues[0].id: must look like BACKEND-1"],
+    [{ organizations: {} }, "organizations: expected Array, got Object"],
+    [[], "(top level): expected Object, got Array"],
+  ])("names the problem of %j", async (data, problem) => {
+    const r = await importJson(freshDb(), data);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.problems).toEqual([problem]);
+  });
+
+  it("refuses a sync setting for an organization the integration does not belong to", async () => {
+    const r = await importJson(freshDb(), {
+      organizations: [{ slug: "a", name: "A" }, { slug: "b", name: "B" }],
+      integrations: [{ provider: "jira", externalId: "j", name: "J", organizations: ["a"] }],
+      sync: [{ organization: "b", integration: "j", inboundAssignee: true }],
+    });
+    expect(JSON.parse(r.stdout).error.problems).toEqual(["sync[0]: integration j does not belong to organization b"]);
+  });
+
+  it("refuses an empty or broken file with a one-line error", async () => {
+    const empty = await run(["import", "-", "--db", freshDb()], { stdin: "" });
+    expect(empty).toMatchObject({ code: 1, stderr: "hooksync: - is empty (it must hold one JSON object)\n" });
+    const broken = await run(["import", "-", "--db", freshDb()], { stdin: "{" });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^hooksync: - is not valid JSON: .* \(fix the file and try again\)\n$/);
+  });
+});
