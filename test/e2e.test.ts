@@ -20,8 +20,8 @@ describe("the built CLI, as a user runs it", () => {
       const replay = await runBin(["replay", join(ROOT, "examples", "payloads"), "--json"], { env });
       expect(replay.code).toBe(0);
       const lines = ndjson(replay.stdout);
-      expect(lines.map((l) => l.outcome)).toEqual(["applied", "ignored", "applied", "applied", "applied", "applied"]);
-      expect(replay.stderr).toMatch(/^6 payloads: 5 applied, 1 ignored, 0 rejected; 8 changes in \d+\.\d+s\n$/);
+      expect(lines.map((l) => l.outcome)).toEqual(["applied", "ignored", "applied", "applied", "applied", "applied", "ignored"]);
+      expect(replay.stderr).toMatch(/^7 payloads: 5 applied, 2 ignored, 0 rejected; 8 changes in \d+\.\d+s\n$/);
 
       const list = await runBin(["issue", "list", "--json"], { env });
       expect(JSON.parse(list.stdout)).toEqual([
