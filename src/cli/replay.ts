@@ -15,8 +15,8 @@ export interface ReplayOptions {
 /** Streams every payload of the inputs through the pipeline, one transaction each. */
 export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOptions): Promise<Totals> {
   const { io } = ctx.deps;
-  const { resolveInputs, readPayloads } = await import("../pipeline/inputs.js");
-  const { processDelivery } = await import("../pipeline/process.js");
+  const { resolveInputs, readBatches } = await import("../pipeline/inputs.js");
+  const { processBatch } = await import("../pipeline/process.js");
   const sources = await resolveInputs(inputs, io.stdin, io.cwd);
   if (sources.some((s) => s.label === "stdin") && io.stdinIsTTY) {
     throw new UsageError("replay - reads payloads from stdin, but stdin is a terminal", "pipe payloads in, or name files");
@@ -29,15 +29,19 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   let bytes = 0;
   let n = 0;
   const started = performance.now();
+  const at = () => ctx.deps.now().toISOString();
   for (const src of sources) {
-    for await (const payload of readPayloads(src.open(), src.label, (b) => (bytes += b))) {
-      const outcome = processDelivery(store, { ...payload, headers: {} }, { source: "replay", ...opts }, ctx.deps.now().toISOString());
-      count(totals, outcome);
-      n++;
-      if (ctx.json) await writer.line(outcomeJson(outcome));
-      else if (!ctx.opts.quiet) {
-        progress?.clear();
-        await writer.line(outcomeLine(outcome, ctx.style));
+    for await (const batch of readBatches(src.open(), src.label, (b) => (bytes += b))) {
+      const deliveries = batch.map((p) => ({ ...p, headers: {} }));
+      // Reported only once committed: a line never claims a change that a crash could undo.
+      for (const outcome of processBatch(store, deliveries, { source: "replay", ...opts }, at)) {
+        count(totals, outcome);
+        n++;
+        if (ctx.json) await writer.line(outcomeJson(outcome));
+        else if (!ctx.opts.quiet) {
+          progress?.clear();
+          await writer.line(outcomeLine(outcome, ctx.style));
+        }
       }
       progress?.update(bytes, n);
     }

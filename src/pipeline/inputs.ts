@@ -14,7 +14,8 @@ const NEWLINE = 0x0a;
 const SNIFF_BYTES = 8192;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function decode(bytes: Uint8Array): RawPayload["body"] {
+/** One payload's bytes as the pipeline takes them: parsed JSON, or why not (strict UTF-8). */
+export function decodeJson(bytes: Uint8Array): RawPayload["body"] {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -30,7 +31,7 @@ function decode(bytes: Uint8Array): RawPayload["body"] {
 
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
-/** Concatenates chunk pieces only when a payload spans chunks (rare: chunks are 64 KiB). */
+/** Concatenates chunk pieces only when a payload spans chunks (rare: chunks are 256 KiB). */
 class Pieces {
   parts: Buffer[] = [];
   size = 0;
@@ -56,15 +57,28 @@ class Pieces {
 
 const tooLarge = { ok: false as const, reason: `payload over ${MAX_PAYLOAD_BYTES / 1024 / 1024} MiB` };
 
-/**
- * The payloads of one stream, read with constant memory: a JSON array (streamed element by
- * element), NDJSON (one per line), or one pretty-printed document. `onBytes` reports progress.
- */
+/** The payloads of one stream one at a time (see readBatches). */
 export async function* readPayloads(
   stream: AsyncIterable<Buffer>,
   label: string,
-  onBytes: (n: number) => void = () => {},
+  onBytes?: (n: number) => void,
 ): AsyncGenerator<RawPayload> {
+  for await (const batch of readBatches(stream, label, onBytes)) yield* batch;
+}
+
+type Batches = AsyncGenerator<RawPayload[]>;
+
+/**
+ * The payloads of one stream, read with constant memory: a JSON array (streamed element by
+ * element), NDJSON (one per line), or one pretty-printed document. Each batch holds the
+ * payloads one read of the input completed, so a caller can apply a batch in one transaction
+ * without ever holding it open across a wait for input. `onBytes` reports progress.
+ */
+export async function* readBatches(
+  stream: AsyncIterable<Buffer>,
+  label: string,
+  onBytes: (n: number) => void = () => {},
+): Batches {
   const it = stream[Symbol.asyncIterator]();
   // Look at the first 8 KiB (or all of a smaller input) to choose the format and spot binary data.
   let start = -1;
@@ -80,12 +94,12 @@ export async function* readPayloads(
     if (start === -1) start = chunk.findIndex((b) => !isSpace(b));
   }
   if (start === -1) {
-    yield { source: label, body: { ok: false, reason: "empty input: no payload in it" } };
+    yield [{ source: label, body: { ok: false, reason: "empty input: no payload in it" } }];
     return;
   }
   const first = head.length === 1 ? head[0]! : Buffer.concat(head);
   if (first.subarray(0, SNIFF_BYTES).includes(0)) {
-    yield { source: label, body: { ok: false, reason: "binary data, not JSON" } };
+    yield [{ source: label, body: { ok: false, reason: "binary data, not JSON" } }];
     return;
   }
   const rest: AsyncIterable<Buffer> = {
@@ -102,7 +116,13 @@ export async function* readPayloads(
   else yield* lines(first, rest, label);
 }
 
-async function* lines(first: Buffer, rest: AsyncIterable<Buffer>, label: string): AsyncGenerator<RawPayload> {
+/** Drops the empty batches of chunks that completed no payload. */
+async function* nonEmpty(first: RawPayload[], rest: AsyncIterable<RawPayload[]>): Batches {
+  if (first.length) yield first;
+  for await (const b of rest) if (b.length) yield b;
+}
+
+async function* lines(first: Buffer, rest: AsyncIterable<Buffer>, label: string): Batches {
   const pending = new Pieces();
   let lineNo = 0;
   let held: { line: number; bytes: Buffer | "overflow" } | undefined;
@@ -112,10 +132,10 @@ async function* lines(first: Buffer, rest: AsyncIterable<Buffer>, label: string)
 
   const emit = (line: number, bytes: Buffer | "overflow"): RawPayload => ({
     source: `${label}:${line}`,
-    body: bytes === "overflow" ? tooLarge : decode(bytes),
+    body: bytes === "overflow" ? tooLarge : decodeJson(bytes),
   });
 
-  async function* feed(chunk: Buffer): AsyncGenerator<RawPayload> {
+  function* feed(chunk: Buffer): Generator<RawPayload> {
     if (documentMode) {
       doc.push(chunk);
       return;
@@ -149,26 +169,31 @@ async function* lines(first: Buffer, rest: AsyncIterable<Buffer>, label: string)
     }
   }
 
-  yield* feed(first);
-  for await (const chunk of rest) yield* feed(chunk);
+  yield* nonEmpty([...feed(first)], mapChunks(rest, (c) => [...feed(c)]));
   if (documentMode) {
     const bytes = doc.take();
-    yield { source: label, body: bytes === "overflow" ? tooLarge : decode(bytes) };
+    yield [{ source: label, body: bytes === "overflow" ? tooLarge : decodeJson(bytes) }];
     return;
   }
+  const last: RawPayload[] = [];
   const tail = pending.take();
   if (tail === "overflow" || !tail.every(isSpace)) {
     lineNo++;
     if (held) {
-      yield emit(held.line, held.bytes);
+      last.push(emit(held.line, held.bytes));
       emitted++;
     }
     held = { line: lineNo, bytes: tail };
   }
   if (held) {
     const p = emit(held.line, held.bytes);
-    yield emitted === 0 ? { ...p, source: label } : p;
+    last.push(emitted === 0 ? { ...p, source: label } : p);
   }
+  if (last.length) yield last;
+}
+
+async function* mapChunks(chunks: AsyncIterable<Buffer>, f: (c: Buffer) => RawPayload[]): AsyncGenerator<RawPayload[]> {
+  for await (const c of chunks) yield f(c);
 }
 
 function isDocumentStart(line: Buffer): boolean {
@@ -183,7 +208,7 @@ function isDocumentStart(line: Buffer): boolean {
   }
 }
 
-async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label: string): AsyncGenerator<RawPayload> {
+async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label: string): Batches {
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -219,7 +244,7 @@ async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label:
           element.push(chunk.subarray(elementStart, i));
           const bytes = element.take();
           const empty = bytes !== "overflow" && bytes.every(isSpace);
-          if (!empty) yield { source: `${label}:${index++}`, body: bytes === "overflow" ? tooLarge : decode(bytes) };
+          if (!empty) yield { source: `${label}:${index++}`, body: bytes === "overflow" ? tooLarge : decodeJson(bytes) };
           else if (b === 0x2c) yield { source: `${label}:${index++}`, body: { ok: false, reason: "empty array element" } };
           elementStart = i + 1;
           if (b !== 0x2c) closed = true;
@@ -230,10 +255,9 @@ async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label:
     if (!closed && depth >= 1 && elementStart !== -1) element.push(chunk.subarray(elementStart));
   }
 
-  yield* scan(first);
-  for await (const chunk of rest) yield* scan(chunk);
-  if (!closed) yield { source: `${label}:${index}`, body: { ok: false, reason: "truncated JSON array: no closing ]" } };
-  else if (trailing) yield { source: label, body: { ok: false, reason: "text after the closing ] of the array" } };
+  yield* nonEmpty([...scan(first)], mapChunks(rest, (c) => [...scan(c)]));
+  if (!closed) yield [{ source: `${label}:${index}`, body: { ok: false, reason: "truncated JSON array: no closing ]" } }];
+  else if (trailing) yield [{ source: label, body: { ok: false, reason: "text after the closing ] of the array" } }];
 }
 
 export interface InputSource {
@@ -274,5 +298,5 @@ export async function resolveInputs(inputs: string[], stdin: Readable, cwd: stri
 }
 
 function fileSource(label: string, path: string, size: number): InputSource {
-  return { label, size, open: () => createReadStream(path, { highWaterMark: 64 * 1024 }) };
+  return { label, size, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
 }

@@ -8,11 +8,15 @@ class Rollback extends Error {}
 export class Store {
   private syncRepo?: SyncRepo;
   private integrationsRepo?: IntegrationsRepo;
+  /** Made once: better-sqlite3 builds a wrapper per transaction() call, measurable per payload. */
+  private readonly tx;
 
   constructor(
     readonly db: Db,
     readonly path: string,
-  ) {}
+  ) {
+    this.tx = db.transaction((fn: () => unknown) => fn());
+  }
 
   get sync(): SyncRepo {
     return (this.syncRepo ??= new SyncRepo(this.db));
@@ -29,16 +33,24 @@ export class Store {
    */
   inTransaction<T>(fn: () => T, rollback = false): T {
     let result!: T;
-    const tx = this.db.transaction(() => {
-      result = fn();
-      if (rollback) throw new Rollback();
-    });
     try {
-      tx.immediate();
+      this.tx.immediate(() => {
+        result = fn();
+        if (rollback) throw new Rollback();
+      });
     } catch (err) {
       if (!(err instanceof Rollback)) throw err;
     }
     return result;
+  }
+
+  /**
+   * Runs fn as one unit inside the current transaction (a SAVEPOINT): if fn throws, only its
+   * writes are undone. Replay applies a batch of payloads per transaction this way, each payload
+   * still all-or-nothing.
+   */
+  savepoint<T>(fn: () => T): T {
+    return this.tx(fn) as T;
   }
 
   close(): void {
