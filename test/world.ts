@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import { onTestFinished } from "vitest";
 import type { IssueView, ActivityView } from "../src/store/views.js";
 import { fixture, ndjson, run, tempDir, type TestDepsOptions } from "./helpers.js";
 
@@ -13,7 +13,7 @@ export const loadFixture = (name: string): any => JSON.parse(readFileSync(fixtur
 /** A store in a temp dir with test/fixtures/dataset.json imported, and shortcuts to drive it. */
 export async function world() {
   const dir = tempDir();
-  afterEach(dir.cleanup);
+  onTestFinished(dir.cleanup);
   const db = join(dir.path, "hooksync.db");
   const imported = await run(["import", fixture("dataset.json"), "--db", db]);
   if (imported.code !== 0) throw new Error(`dataset import failed: ${imported.stderr}`);
