@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
+import type { Dispatcher } from "undici";
+import type { DispatcherOptions } from "./http/dispatcher.js";
+import type { Io } from "./io/io.js";
+import { type Prompter, terminalPrompter } from "./io/prompt.js";
 import type { OpenOptions } from "./store/db.js";
 import type { Store } from "./store/store.js";
-import type { Io } from "./io/io.js";
 
 /** Everything a command touches outside itself, passed in so each command runs in-process in tests. */
 export interface Deps {
@@ -10,22 +13,43 @@ export interface Deps {
   randomBytes: (n: number) => Buffer;
   /** Loads better-sqlite3 only when a command needs the store, so --version stays fast. */
   openStore: (path: string, opts?: OpenOptions) => Promise<Store>;
+  /**
+   * The undici dispatcher every outbound call goes through: in production an agent honouring
+   * HTTPS_PROXY/HTTP_PROXY/NO_PROXY and the CA options; in tests a plain Agent or a MockAgent.
+   * The caller closes it.
+   */
+  http: (opts: DispatcherOptions) => Promise<Dispatcher>;
+  /** Waits between retries; tests pass one that returns at once and records the delays. */
+  sleep: (ms: number) => Promise<void>;
+  prompter: Prompter;
+  /** Opens a URL in the desktop's browser; null where there is no desktop (SSH, CI). */
+  openUrl: ((url: string) => Promise<boolean>) | null;
 }
 
 export function processDeps(): Deps {
+  const io: Io = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: process.stdin.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
   return {
-    io: {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      stdinIsTTY: process.stdin.isTTY === true,
-      stdoutIsTTY: process.stdout.isTTY === true,
-      stderrIsTTY: process.stderr.isTTY === true,
-      env: process.env,
-      cwd: process.cwd(),
-    },
+    io,
     now: () => new Date(),
     randomBytes,
     openStore: async (path, opts) => (await import("./store/store.js")).openStore(path, opts),
+    http: async (opts) => (await import("./http/dispatcher.js")).createDispatcher(opts, io.env),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    prompter: terminalPrompter(io),
+    openUrl: hasDesktop(io.env) ? async (url) => (await import("./io/browser.js")).openInBrowser(url) : null,
   };
+}
+
+function hasDesktop(env: Io["env"]): boolean {
+  if (process.platform === "darwin" || process.platform === "win32") return !env.SSH_CONNECTION;
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY) && !env.SSH_CONNECTION;
 }

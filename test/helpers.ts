@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { spawn } from "node:child_process";
+import { Agent } from "undici";
 import { main } from "../src/cli/main.js";
 import type { Deps } from "../src/deps.js";
+import { terminalPrompter } from "../src/io/prompt.js";
 import { openStore } from "../src/store/store.js";
 
 export const ROOT = join(import.meta.dirname, "..");
@@ -21,51 +23,68 @@ export interface TestRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** The backoff waits the command asked for, in ms (none were really waited). */
+  sleeps: number[];
 }
 
 export interface TestDepsOptions {
-  stdin?: string | Buffer;
+  /** A string or buffer is all of stdin; a stream lets a test type answers to prompts as they appear. */
+  stdin?: string | Buffer | Readable;
   env?: Record<string, string | undefined>;
   cwd?: string;
   tty?: boolean;
   now?: () => Date;
+  http?: Deps["http"];
+  openUrl?: Deps["openUrl"];
 }
 
-/** gh's iostreams.Test(): buffers for the streams, a fixed clock, a real store. */
-export function testDeps(o: TestDepsOptions = {}): { deps: Deps; output: () => { stdout: string; stderr: string } } {
+/**
+ * gh's iostreams.Test(): buffers for the streams, a fixed clock, a real store, a plain undici
+ * Agent for the loopback fakes, a sleep that only records, and the real prompter on the streams.
+ */
+export function testDeps(o: TestDepsOptions = {}): { deps: Deps; output: () => { stdout: string; stderr: string }; sleeps: number[] } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   stdout.on("data", (c: Buffer) => out.push(c));
   stderr.on("data", (c: Buffer) => err.push(c));
+  const sleeps: number[] = [];
+  const io: Deps["io"] = {
+    stdin: o.stdin instanceof Readable ? o.stdin : Readable.from(o.stdin === undefined ? [] : [Buffer.from(o.stdin)]),
+    stdout,
+    stderr,
+    stdinIsTTY: o.tty ?? false,
+    stdoutIsTTY: o.tty ?? false,
+    stderrIsTTY: o.tty ?? false,
+    env: o.env ?? {},
+    cwd: o.cwd ?? ROOT,
+  };
   const deps: Deps = {
-    io: {
-      stdin: Readable.from(o.stdin === undefined ? [] : [Buffer.from(o.stdin)]),
-      stdout,
-      stderr,
-      stdinIsTTY: o.tty ?? false,
-      stdoutIsTTY: o.tty ?? false,
-      stderrIsTTY: o.tty ?? false,
-      env: o.env ?? {},
-      cwd: o.cwd ?? ROOT,
-    },
+    io,
     now: o.now ?? (() => new Date("2026-01-02T03:04:05.000Z")),
     randomBytes,
     openStore: async (path, opts) => openStore(path, opts),
+    http: o.http ?? (async () => new Agent()),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    prompter: terminalPrompter(io),
+    openUrl: o.openUrl ?? null,
   };
   return {
     deps,
     output: () => ({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
+    sleeps,
   };
 }
 
 /** Runs `hooksync <argv>` in-process. */
 export async function run(argv: string[], o: TestDepsOptions = {}): Promise<TestRun> {
-  const { deps, output } = testDeps(o);
+  const { deps, output, sleeps } = testDeps(o);
   const code = await main(argv, deps);
   await new Promise((r) => setImmediate(r));
-  return { code, ...output() };
+  return { code, ...output(), sleeps };
 }
 
 /** Runs the built CLI as a child process, the way a user does (needs `npm run build`). */
@@ -85,7 +104,7 @@ export function runBin(
     child.stderr.on("data", (c: Buffer) => err.push(c));
     child.on("error", reject);
     child.on("close", (code) =>
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), sleeps: [] }),
     );
     child.stdin.end(o.stdin ?? "");
   });

@@ -2,9 +2,12 @@ import { type Command, Option } from "commander";
 import { PartialFailure, UsageError } from "../errors.js";
 import { LineWriter } from "../io/writer.js";
 import { Progress } from "../io/progress.js";
+import type { Delivery, Outcome, PipelineOptions } from "../pipeline/delivery.js";
 import type { ProviderName } from "../providers/types.js";
 import type { Context, ContextFactory } from "./context.js";
+import { wholeNumber } from "./numbers.js";
 import { count, emptyTotals, outcomeJson, outcomeLine, type Totals } from "./render-outcome.js";
+import { reportSent } from "./render-sent.js";
 
 export interface ReplayOptions {
   provider?: ProviderName;
@@ -17,6 +20,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   const { io } = ctx.deps;
   const { resolveInputs, readBatches } = await import("../pipeline/inputs.js");
   const { processBatch } = await import("../pipeline/process.js");
+  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
   const sources = await resolveInputs(inputs, io.stdin, io.cwd);
   if (sources.some((s) => s.label === "stdin") && io.stdinIsTTY) {
     throw new UsageError("replay - reads payloads from stdin, but stdin is a terminal", "pipe payloads in, or name files");
@@ -30,21 +34,28 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   let n = 0;
   const started = performance.now();
   const at = () => ctx.deps.now().toISOString();
-  for (const src of sources) {
-    for await (const batch of readBatches(src.open(), src.label, (b) => (bytes += b))) {
-      const deliveries = batch.map((p) => ({ ...p, headers: {} }));
-      // Reported only once committed: a line never claims a change that a crash could undo.
-      for (const outcome of processBatch(store, deliveries, { source: "replay", ...opts }, at)) {
-        count(totals, outcome);
-        n++;
-        if (ctx.json) await writer.line(outcomeJson(outcome));
-        else if (!ctx.opts.quiet) {
-          progress?.clear();
-          await writer.line(outcomeLine(outcome, ctx.style));
+  // Rule 3.5: hidden Jira assignee emails are looked up (stored OAuth credentials) before the batch's transaction.
+  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line) });
+  try {
+    for (const src of sources) {
+      for await (const batch of readBatches(src.open(), src.label, (b) => (bytes += b))) {
+        const deliveries = batch.map((p) => ({ ...p, headers: {} }));
+        for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = await enricher.enrich(store, d, opts.integration);
+        // Reported only once committed: a line never claims a change that a crash could undo.
+        for (const outcome of processBatch(store, deliveries, { source: "replay", ...opts }, at)) {
+          count(totals, outcome);
+          n++;
+          if (ctx.json) await writer.line(outcomeJson(outcome));
+          else if (!ctx.opts.quiet) {
+            progress?.clear();
+            await writer.line(outcomeLine(outcome, ctx.style));
+          }
         }
+        progress?.update(bytes, n);
       }
-      progress?.update(bytes, n);
     }
+  } finally {
+    await enricher.close();
   }
   await writer.flush();
   progress?.clear();
@@ -60,15 +71,100 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   return totals;
 }
 
+/**
+ * One payload through the pipeline, printed as replay prints it (with replay's assignee lookup);
+ * a rejection fails the command.
+ */
+export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOptions): Promise<Outcome> {
+  const { processDelivery } = await import("../pipeline/process.js");
+  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
+  const store = await ctx.store();
+  if (needsLookup(delivery)) {
+    const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line) });
+    try {
+      delivery = await enricher.enrich(store, delivery, opts.integration);
+    } finally {
+      await enricher.close();
+    }
+  }
+  const outcome = processDelivery(store, delivery, opts, ctx.deps.now().toISOString());
+  if (ctx.json) ctx.deps.io.stdout.write(`${outcomeJson(outcome)}\n`);
+  else if (!ctx.opts.quiet) ctx.out.text(outcomeLine(outcome, ctx.style));
+  if (opts.dryRun) ctx.out.info("dry run, nothing written");
+  if (outcome.outcome === "rejected") throw new PartialFailure("the payload was rejected", "its reason is above");
+  return outcome;
+}
+
+export interface ReplayDeliveryOptions {
+  dryRun?: boolean;
+  send?: string;
+  unverified?: boolean;
+}
+
+/**
+ * Rule 6.3: a delivery recorded by serve, through the engine again (no redelivery check), or its
+ * exact bytes to a receiver with fresh auth. The original identity header goes along, so a
+ * receiver that already applied it treats the copy as the redelivery it is.
+ */
+export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDeliveryOptions): Promise<void> {
+  const store = await ctx.store();
+  const d = store.deliveries.get(id);
+  if (!d) throw new UsageError(`no delivery ${id}`, "see 'hooksync deliveries'");
+  const refused = `${d.verdict ?? "no answer"}: ${d.reason ?? ""}`;
+  if (d.body === null) throw new UsageError(`delivery ${id} has no body to replay (${refused})`, "the receiver did not read it");
+  if (opts.send) {
+    const integration = d.integration === null ? undefined : store.integrations.byExternalId(d.integration);
+    if (!d.provider || !integration) {
+      throw new UsageError(`delivery ${id} names no integration of this store to sign it for (${refused})`, "only authenticated deliveries can be re-sent");
+    }
+    const { sendToReceiver } = await import("../receiver/send.js");
+    const keep = ["content-type", "x-atlassian-webhook-identifier"];
+    const headers = Object.fromEntries(Object.entries(d.headers).filter(([k]) => keep.includes(k)));
+    return reportSent(ctx, await sendToReceiver(opts.send, d.provider, integration, d.body, headers));
+  }
+  // serve records the integration only once the secret or token checked out.
+  if (d.integration === null && !opts.unverified) {
+    throw new UsageError(
+      `delivery ${id} never passed authentication (${refused})`,
+      "replaying it would apply data no tracker vouched for; add --unverified if you trust it",
+    );
+  }
+  const { decodeJson } = await import("../pipeline/inputs.js");
+  await runOne(
+    ctx,
+    {
+      source: `delivery ${id}`,
+      body: decodeJson(d.body),
+      headers: d.headers,
+      ...(d.provider ? { provider: d.provider } : {}),
+      ...(d.integration ? { integration: d.integration } : {}),
+    },
+    { source: "replay", dryRun: opts.dryRun ?? false },
+  );
+}
+
 export function defineReplay(program: Command, context: ContextFactory): void {
   program
     .command("replay")
-    .description("run recorded payloads through the sync engine (files, directories, NDJSON, arrays, - for stdin)")
-    .argument("<input...>", "files, directories or - (stdin)")
+    .description("run recorded payloads through the sync engine (files, directories, NDJSON, arrays, - for stdin, or --delivery <id>)")
+    .argument("[input...]", "files, directories or - (stdin)")
     .addOption(new Option("--provider <name>", "skip detection").choices(["vsts", "jira"]))
     .option("--integration <externalId>", "the integration the payloads belong to")
     .option("--dry-run", "run the engine and roll back: show what would change")
-    .action(async (inputs: string[], opts: ReplayOptions, cmd: Command) => {
-      await runReplay(context(cmd), inputs, opts);
+    .option("--delivery <id>", "re-run a delivery recorded by 'hooksync serve' (see 'hooksync deliveries')", wholeNumber(1))
+    .addOption(new Option("--send <url>", "with --delivery: re-send its exact bytes to a receiver, freshly signed").conflicts("dryRun"))
+    .option("--unverified", "with --delivery: also replay one that failed authentication")
+    .action(async (inputs: string[], opts: ReplayOptions & ReplayDeliveryOptions & { delivery?: number }, cmd: Command) => {
+      const ctx = context(cmd);
+      if (opts.delivery === undefined) {
+        if (opts.send || opts.unverified) throw new UsageError(`${opts.send ? "--send" : "--unverified"} goes with --delivery <id>`, "see 'hooksync deliveries'");
+        if (inputs.length === 0) throw new UsageError("missing required argument 'input'", "see 'hooksync --help'");
+        return void (await runReplay(ctx, inputs, opts));
+      }
+      if (inputs.length > 0) throw new UsageError("replay takes inputs or --delivery, not both", "run them one after the other");
+      if (opts.provider || opts.integration) {
+        throw new UsageError(`${opts.provider ? "--provider" : "--integration"} cannot be used with --delivery`, "the recorded delivery names both");
+      }
+      await runReplayDelivery(ctx, opts.delivery, opts);
     });
 }

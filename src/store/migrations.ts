@@ -137,4 +137,32 @@ CREATE TABLE activity (
 CREATE INDEX activity_issue ON activity(issue_id);
 `,
   },
+  {
+    version: 2,
+    name: "tracker subscriptions and the Jira user cache",
+    sql: `
+-- What hooksync created on the trackers, so subscriptions/unsubscribe know which are ours.
+-- secret_sha256: the webhook secret a VSTS subscription was last given; Azure DevOps masks
+-- httpHeaders when read back, so this is how a rotated secret is noticed.
+CREATE TABLE subscriptions (
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  remote_id      TEXT NOT NULL,
+  event_type     TEXT NOT NULL,
+  url            TEXT NOT NULL,
+  secret_sha256  TEXT,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL,
+  PRIMARY KEY (integration_id, remote_id)
+) WITHOUT ROWID;
+
+-- Rule 3.5: emails of Jira users whose webhooks hide them. email NULL = Jira had none to give.
+CREATE TABLE jira_users (
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  user_key       TEXT NOT NULL,
+  email          TEXT,
+  fetched_at     TEXT NOT NULL,
+  PRIMARY KEY (integration_id, user_key)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -1,5 +1,10 @@
+import { randomInt } from "node:crypto";
 import { type Db, type OpenOptions, openDb } from "./db.js";
+import { MAX_REGION, SnowflakeIds } from "./ids.js";
+import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IntegrationsRepo } from "./integrations-repo.js";
+import { JiraUsersRepo } from "./jira-users-repo.js";
+import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
 
 /** Raised inside a transaction to roll it back on purpose (--dry-run); never escapes inTransaction. */
@@ -8,8 +13,13 @@ class Rollback extends Error {}
 export class Store {
   private syncRepo?: SyncRepo;
   private integrationsRepo?: IntegrationsRepo;
+  /** One generator per open store, so ids stay strictly increasing across its writers. */
+  readonly ids = new SnowflakeIds(randomInt(MAX_REGION + 1));
   /** Made once: better-sqlite3 builds a wrapper per transaction() call, measurable per payload. */
   private readonly tx;
+  private deliveriesRepo?: DeliveriesRepo;
+  private subscriptionsRepo?: SubscriptionsRepo;
+  private jiraUsersRepo?: JiraUsersRepo;
 
   constructor(
     readonly db: Db,
@@ -19,11 +29,23 @@ export class Store {
   }
 
   get sync(): SyncRepo {
-    return (this.syncRepo ??= new SyncRepo(this.db));
+    return (this.syncRepo ??= new SyncRepo(this.db, this.ids));
   }
 
   get integrations(): IntegrationsRepo {
     return (this.integrationsRepo ??= new IntegrationsRepo(this.db));
+  }
+
+  get deliveries(): DeliveriesRepo {
+    return (this.deliveriesRepo ??= new DeliveriesRepo(this.db));
+  }
+
+  get subscriptions(): SubscriptionsRepo {
+    return (this.subscriptionsRepo ??= new SubscriptionsRepo(this.db));
+  }
+
+  get jiraUsers(): JiraUsersRepo {
+    return (this.jiraUsersRepo ??= new JiraUsersRepo(this.db));
   }
 
   /**

@@ -7,6 +7,7 @@ import type {
   SyncSettingRow,
 } from "../engine/types.js";
 import type { Db } from "./db.js";
+import { insertWithId, type SnowflakeIds } from "./ids.js";
 
 interface RawSetting {
   organizationId: number;
@@ -26,7 +27,10 @@ export class SyncRepo implements SyncPort {
   private readonly status;
   private readonly activity;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly ids: SnowflakeIds,
+  ) {
     // Every organization the integration belongs to, with its setting or all-off when it has none.
     this.settings = db.prepare<[number], RawSetting>(`
       SELECT o.id AS organizationId, o.slug AS organization,
@@ -56,8 +60,8 @@ export class SyncRepo implements SyncPort {
       WHERE m.user_id = ? AND m.organization_id = ? AND mp.project_id = ?`);
     this.assignee = db.prepare<[number | null, number]>(`UPDATE issues SET assignee_id = ? WHERE id = ?`);
     this.status = db.prepare<[string, number]>(`UPDATE issues SET status = ? WHERE id = ?`);
-    this.activity = db.prepare<[number, string, string | null, string | null, string, number | null, string]>(
-      `INSERT INTO activity (issue_id, kind, from_value, to_value, source, delivery_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    this.activity = db.prepare<[number, number, string, string | null, string | null, string, number | null, string]>(
+      `INSERT INTO activity (id, issue_id, kind, from_value, to_value, source, delivery_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -97,6 +101,6 @@ export class SyncRepo implements SyncPort {
   }
 
   addActivity(r: ActivityRow): void {
-    this.activity.run(r.issueId, r.kind, r.from, r.to, r.source, r.deliveryId, r.at);
+    insertWithId(this.ids, "activity", (id) => this.activity.run(id, r.issueId, r.kind, r.from, r.to, r.source, r.deliveryId, r.at));
   }
 }

@@ -1,0 +1,130 @@
+// Receiver throughput and latency on loopback: hooksync's receiver (dist/, a demo store opened
+// as serve opens it, synchronous=FULL) against a bare node:http server that reads the body and
+// answers 200, both loaded the same way by autocannon in the same run. The servers run in a
+// child process so the load generator does not share their event loop.
+//   node bench/serve.js [--seconds 10] [--connections 8]
+import autocannon from "autocannon";
+import { fork } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "./util.js";
+
+const root = join(import.meta.dirname, "..");
+const VSTS_SECRET = "demo-vsts-secret-change-me";
+
+/** The child: both servers on ephemeral loopback ports, until the parent says stop. */
+async function serveBoth(db) {
+  const { startServer } = await import(join(root, "dist", "receiver", "server.js"));
+  const { openStore } = await import(join(root, "dist", "store", "store.js"));
+  const store = openStore(db, { synchronous: process.env.SYNC ?? "FULL" });
+  let errors = 0;
+  const receiver = await startServer(
+    store,
+    { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 10_000 },
+    { now: () => new Date(), log: () => {}, onError: () => errors++ },
+  );
+  const bare = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = '{"ok":true}';
+      res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+      res.end(body);
+    });
+  });
+  await new Promise((resolve) => bare.listen(0, "127.0.0.1", resolve));
+  process.send({ receiver: receiver.url, bare: `http://127.0.0.1:${bare.address().port}` });
+  process.on("message", async () => {
+    await receiver.close();
+    bare.close();
+    const deliveries = store.db.prepare("SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome").all();
+    store.close();
+    process.send({ deliveries, errors }, () => process.exit(0));
+  });
+}
+
+/**
+ * Each request a distinct notification (fresh notificationId, so none is a redelivery) that
+ * reassigns BACKEND-1 back and forth: every one is applied, writing the delivery row, the
+ * issue and an activity row in one FULL-synchronous transaction.
+ */
+function vstsRequests() {
+  const template = readFileSync(join(root, "test", "fixtures", "vsts-workitem-updated.json"), "utf8");
+  const assignees = ["Chuck Reinhart <fabrikamfiber3@hotmail.com>", "Jamal Hartnett <fabrikamfiber4@hotmail.com>"];
+  const bodies = assignees.map((to) => {
+    const p = JSON.parse(template);
+    p.notificationId = 0;
+    p.resource.fields["System.AssignedTo"] = { newValue: to };
+    return JSON.stringify(p).split('"notificationId":0');
+  });
+  let n = 0;
+  return [
+    {
+      method: "POST",
+      path: "/hooks/vsts",
+      headers: { "content-type": "application/json; charset=utf-8", "shared-secret": VSTS_SECRET },
+      setupRequest: (req) => {
+        n++;
+        const [head, tail] = bodies[n % 2];
+        return { ...req, body: `${head}"notificationId":${n}${tail}` };
+      },
+    },
+  ];
+}
+
+function load(url, requests, seconds, connections) {
+  return autocannon({ url, requests, duration: seconds, connections, pipelining: 1 });
+}
+
+const summary = (r) => ({
+  requestsPerSecond: Math.round(r.requests.average),
+  p50Ms: r.latency.p50,
+  p99Ms: r.latency.p99,
+  requests: r.requests.total,
+  non2xx: r.non2xx,
+  errors: r.errors + r.timeouts,
+});
+
+export async function benchServe({ seconds = 10, connections = 8 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "hooksync-bench-serve-"));
+  try {
+    const db = join(dir, "serve.db");
+    await runCli(["init", "--demo", "--db", db, "-q"]);
+    const child = fork(import.meta.filename, ["--child", db], { execArgv: process.env.PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.PROF] : [] });
+    const urls = await new Promise((resolve) => child.once("message", resolve));
+    const requests = vstsRequests();
+    // Warm both (JIT, page cache, the store's first transactions) before measuring.
+    await load(urls.bare, requests, 2, connections);
+    await load(urls.receiver, requests, 2, connections);
+    const bare = summary(await load(urls.bare, requests, seconds, connections));
+    const receiver = summary(await load(urls.receiver, requests, seconds, connections));
+    child.send("stop");
+    const end = await new Promise((resolve) => child.once("message", resolve));
+    return { seconds, connections, bare, receiver, ratio: receiver.requestsPerSecond / bare.requestsPerSecond, ...end };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === "--child") {
+  await serveBoth(process.argv[3]);
+} else if (import.meta.filename === process.argv[1]) {
+  const arg = (name, fallback) => {
+    const i = process.argv.indexOf(name);
+    return i === -1 ? fallback : Number(process.argv[i + 1]);
+  };
+  const r = await benchServe({ seconds: arg("--seconds", 10), connections: arg("--connections", 8) });
+  const rows = [
+    ["server", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
+    ...[
+      ["bare node:http", r.bare],
+      ["hooksync receiver", r.receiver],
+    ].map(([name, s]) => [name, String(s.requestsPerSecond), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
+  console.log(`\nreceiver / bare: ${r.ratio.toFixed(3)} of the requests per second (${r.seconds} s each, ${r.connections} connections, loopback)`);
+  console.log(`deliveries recorded: ${r.deliveries.map((d) => `${d.n} ${d.outcome}`).join(", ")}; store errors: ${r.errors}`);
+}

@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { table } from "../io/style.js";
+import type { DeliveryView } from "../store/deliveries-repo.js";
+import type { Context, ContextFactory } from "./context.js";
+import { wholeNumber } from "./numbers.js";
+import { oneLine } from "./safe-text.js";
+
+export interface DeliveriesOptions {
+  failed?: boolean;
+  limit?: number;
+}
+
+export async function runDeliveries(ctx: Context, opts: DeliveriesOptions): Promise<DeliveryView[]> {
+  const store = await ctx.store();
+  return store.deliveries.list(opts);
+}
+
+function render(ctx: Context, rows: DeliveryView[], opts: DeliveriesOptions): void {
+  if (rows.length === 0) return ctx.out.text(opts.failed ? "no failed deliveries" : "no deliveries yet (they are recorded by 'hooksync serve')");
+  const s = ctx.style;
+  const outcome = (o: DeliveryView["outcome"]) => (o === "applied" ? s.green : o === "ignored" ? s.yellow : s.red)(o);
+  ctx.out.text(
+    table(
+      rows.map((d) => [
+        String(d.id),
+        s.dim(d.receivedAt),
+        d.provider ?? s.dim("-"),
+        d.integration ?? s.dim("-"),
+        d.verdict === null ? s.dim("-") : String(d.verdict),
+        outcome(d.outcome),
+        d.outcome === "applied" ? d.changes.map((c) => `${c.issue} ${c.field} -> ${c.to ?? "(none)"}`).join(", ") : oneLine(d.reason ?? ""),
+      ]),
+      ["ID", "RECEIVED", "PROVIDER", "INTEGRATION", "VERDICT", "OUTCOME", "REASON / CHANGES"],
+      s,
+    ),
+  );
+}
+
+export function defineDeliveries(program: Command, context: ContextFactory): void {
+  program
+    .command("deliveries")
+    .description("the delivery log of 'hooksync serve', newest last")
+    .option("--failed", "only deliveries that were refused or rejected")
+    .option("--limit <n>", "only the newest n deliveries", wholeNumber(1))
+    .action(async (opts: DeliveriesOptions, cmd: Command) => {
+      const ctx = context(cmd);
+      const rows = await runDeliveries(ctx, opts);
+      if (ctx.json) ctx.out.json(rows);
+      else render(ctx, rows, opts);
+    });
+}

@@ -1,0 +1,82 @@
+import type { Command } from "commander";
+import type { RequestLog, ServeOptions } from "../receiver/server.js";
+import type { Context, ContextFactory } from "./context.js";
+import { wholeNumber } from "./numbers.js";
+import { oneLine } from "./safe-text.js";
+
+// Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_REQUEST_TIMEOUT = 10_000;
+
+export interface ServeSummary {
+  url: string;
+  requests: number;
+}
+
+function humanLine(ctx: Context, e: RequestLog): string {
+  const s = ctx.style;
+  const status = e.status === null ? s.dim("---") : (e.status < 300 ? s.green : e.status < 500 ? s.yellow : s.red)(String(e.status));
+  const parts = [s.dim(e.time), e.method, e.path, status];
+  if (e.outcome) parts.push(e.outcome);
+  parts.push(s.dim(`${e.ms}ms`));
+  if (e.delivery !== null) parts.push(s.dim(`delivery ${e.delivery}`));
+  if (e.reason) parts.push(`- ${oneLine(e.reason)}`);
+  return parts.join(" ");
+}
+
+/**
+ * Runs the receiver until the signal aborts, then stops accepting, lets requests in flight
+ * finish and closes the store. The store is opened with synchronous=FULL: an answered 200 must
+ * survive a power cut, since the tracker will not send the delivery again.
+ */
+export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSignal): Promise<ServeSummary> {
+  const store = await ctx.store({ synchronous: "FULL" });
+  const { startServer } = await import("../receiver/server.js");
+  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
+  const { io } = ctx.deps;
+  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(oneLine(line)) });
+  let requests = 0;
+  const server = await startServer(store, opts, {
+    now: ctx.deps.now,
+    enrich: (delivery, integration) => (needsLookup(delivery) ? enricher.enrich(store, delivery, integration) : Promise.resolve(delivery)),
+    log: (e) => {
+      requests++;
+      if (ctx.json) ctx.out.jsonLine(e);
+      else ctx.out.info(humanLine(ctx, e));
+    },
+    onError: (err) => io.stderr.write(`hooksync: store error, answered 503: ${oneLine(err.message)}\n`),
+  });
+  // Always printed, even with -q: with --port 0 it is the only way to learn the port.
+  io.stderr.write(`listening on ${server.url}\n`);
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  ctx.out.info("stopping: finishing the requests in flight");
+  await server.close();
+  await enricher.close();
+  store.close();
+  ctx.out.info(`stopped after ${requests} request${requests === 1 ? "" : "s"}`);
+  return { url: server.url, requests };
+}
+
+export function defineServe(program: Command, context: ContextFactory): void {
+  program
+    .command("serve")
+    .description("receive Azure DevOps and Jira webhooks: POST /hooks/vsts, POST /hooks/jira/<jwt>, GET /healthz")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
+    .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), DEFAULT_BODY_LIMIT)
+    .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), DEFAULT_REQUEST_TIMEOUT)
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      const ctx = context(cmd);
+      const stop = new AbortController();
+      // A second Ctrl-C finds no handler left and ends the process at once, as people expect.
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        await runServe(ctx, opts, stop.signal);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}

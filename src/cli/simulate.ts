@@ -1,0 +1,151 @@
+import { type Command, Option } from "commander";
+import { UsageError } from "../errors.js";
+import type { Randomness } from "../providers/template.js";
+import type { ProviderName } from "../providers/types.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { Context, ContextFactory } from "./context.js";
+import { reportSent } from "./render-sent.js";
+import { runOne } from "./replay.js";
+
+export interface SimulateOptions {
+  integration?: string;
+  set: string[];
+  print?: boolean;
+  send?: string;
+  dryRun?: boolean;
+}
+
+export interface VstsSimulateOptions extends SimulateOptions {
+  workItem?: string;
+  assign?: string;
+  unassign?: boolean;
+  state?: string;
+  fromState?: string;
+  project?: string;
+}
+
+export interface JiraSimulateOptions extends SimulateOptions {
+  issue: string;
+  assignee?: string;
+  unassign?: boolean;
+  status?: string;
+  fromStatus?: string;
+  project?: string;
+}
+
+/** The integration the payload is for: its id and URLs go into the payload, its secret into --send. */
+export interface SimulationTarget {
+  externalId?: string;
+  baseUrl: string | null;
+}
+
+type Build = (target: SimulationTarget, r: Randomness) => Record<string, unknown>;
+
+/**
+ * Builds the payload from its template, applies --set, then prints it, sends it to a receiver,
+ * or runs it through the pipeline exactly as replay does.
+ */
+export async function runSimulate(ctx: Context, provider: ProviderName, opts: SimulateOptions, build: Build): Promise<void> {
+  const { applyOverride, parseOverride } = await import("../providers/template.js");
+  const overrides = opts.set.map(parseOverride);
+  const store = await ctx.store();
+  let integration: IntegrationRow | undefined;
+  if (opts.integration) {
+    const row = store.integrations.byExternalId(opts.integration);
+    integration = row?.provider === provider ? row : undefined;
+  } else integration = store.integrations.onlyOf(provider);
+  // --print needs no secret: it can show a payload for an integration this store does not hold.
+  if (!integration && !opts.print) {
+    throw opts.integration
+      ? new UsageError(`no ${provider} integration ${opts.integration}`, "import it first: 'hooksync import <file>'")
+      : new UsageError(`which ${provider} integration? use --integration`, "the store holds none or several");
+  }
+
+  const payload = build(
+    { externalId: integration?.externalId ?? opts.integration, baseUrl: integration?.baseUrl ?? null },
+    { now: ctx.deps.now(), random: ctx.deps.randomBytes },
+  );
+  for (const o of overrides) applyOverride(payload, o);
+
+  if (opts.print || !integration) {
+    if (ctx.json) ctx.out.jsonLine(payload);
+    else ctx.out.json(payload);
+    return;
+  }
+  if (opts.send) {
+    const { sendToReceiver } = await import("../receiver/send.js");
+    const body = Buffer.from(JSON.stringify(payload));
+    return reportSent(ctx, await sendToReceiver(opts.send, provider, integration, body));
+  }
+  // VSTS names its integration in the payload, as serve reads it; Jira's comes from the token,
+  // which stands for the integration chosen here.
+  await runOne(
+    ctx,
+    { source: "simulate", body: { ok: true, value: payload }, headers: {}, provider },
+    { source: "simulate", provider, dryRun: opts.dryRun ?? false, ...(provider === "jira" ? { integration: integration.externalId } : {}) },
+  );
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option("--integration <externalId>", "the integration to simulate (default: the only one of that tracker)")
+    .option("--set <path=value>", "override any field, repeatable: a.b=1, 'resource.fields[System.State].newValue=Closed' (JSON when it parses)", collect, [])
+    .addOption(new Option("--print", "write the payload to stdout and stop").conflicts(["send", "dryRun"]))
+    .addOption(new Option("--send <url>", "POST it to a running receiver (hooksync serve) with the integration's secret").conflicts("dryRun"))
+    .option("--dry-run", "run the engine and roll back: show what would change");
+}
+
+export function defineSimulate(program: Command, context: ContextFactory): void {
+  const simulate = program
+    .command("simulate")
+    .description("build a realistic webhook payload: run it through the engine, print it, or send it to a receiver");
+
+  commonOptions(
+    simulate
+      .command("vsts")
+      .description("an Azure DevOps service-hook delivery (workitem.updated is the one synced)")
+      .argument("<eventType>", "workitem.updated, workitem.created, workitem.commented, git.push, git.pullrequest.created")
+      .option("--work-item <id>", "the work item number (workitem.* events)")
+      .addOption(new Option("--assign <identity>", 'the new assignee, "Display Name <email>"').conflicts("unassign"))
+      .option("--unassign", "clear System.AssignedTo")
+      .option("--state <name>", "the new System.State (a state name: Active, Closed...)")
+      .option("--from-state <name>", "the state before")
+      .option("--project <id>", "the Azure DevOps project id (resourceContainers.project.id)"),
+  ).action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
+    const { simulateVsts, VSTS_EXAMPLE } = await import("../providers/vsts/simulate.js");
+    await runSimulate(context(cmd), "vsts", opts, (target, r) =>
+      simulateVsts(
+        {
+          ...opts,
+          eventType,
+          collectionId: target.externalId ?? VSTS_EXAMPLE.collectionId,
+          orgUrl: target.baseUrl ? `${target.baseUrl.replace(/\/+$/, "")}/` : VSTS_EXAMPLE.orgUrl,
+        },
+        r,
+      ),
+    );
+  });
+
+  commonOptions(
+    simulate
+      .command("jira")
+      .description("a Jira Server webhook")
+      .argument("<event>", "issue_updated or issue_created")
+      .requiredOption("--issue <key>", "the issue key, PRJA-37")
+      .addOption(new Option("--assignee <email>", "the new assignee").conflicts("unassign"))
+      .option("--unassign", "clear the assignee")
+      .option("--status <id>", "the new status id (10001)")
+      .option("--from-status <id>", "the status id before")
+      .option("--project <id>", "the Jira project id (issue.fields.project.id)"),
+  ).action(async (event: string, opts: JiraSimulateOptions, cmd: Command) => {
+    const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");
+    await runSimulate(context(cmd), "jira", opts, (target, r) =>
+      simulateJira(
+        { ...opts, event: event.replace(/^jira:/, ""), baseUrl: target.baseUrl?.replace(/\/+$/, "") ?? JIRA_EXAMPLE.baseUrl },
+        r,
+      ),
+    );
+  });
+}

@@ -1,0 +1,197 @@
+import { createHash } from "node:crypto";
+import { type Command, Option } from "commander";
+import type { JiraCredentials } from "../config/credentials.js";
+import { UsageError } from "../errors.js";
+import type { BaseHttpOptions } from "../http/client.js";
+import type { JiraClient, JiraWebhook } from "../providers/jira/client.js";
+import type { ProviderName } from "../providers/types.js";
+import type { Subscription, VstsClient } from "../providers/vsts/client.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { Store } from "../store/store.js";
+import type { Context } from "./context.js";
+
+/** Flags every command that talks to a tracker shares. */
+export interface HttpFlags {
+  caFile?: string;
+  insecure?: boolean;
+  timeout?: string;
+}
+
+export function addHttpOptions(cmd: Command): Command {
+  return cmd
+    .option("--ca-file <pem>", "trust these CA certificates too (a self-signed Jira Server); NODE_EXTRA_CA_CERTS also works")
+    .addOption(new Option("--insecure", "do not check the server's TLS certificate (never on a network you do not trust)"))
+    .option("--timeout <seconds>", "give up on a request after this long", "30");
+}
+
+/**
+ * Runs fn with the shared HTTP options, and closes the dispatcher afterwards: keep-alive sockets
+ * would otherwise hold the process open after the command.
+ */
+export async function withHttp<T>(ctx: Context, flags: HttpFlags, fn: (base: BaseHttpOptions) => Promise<T>): Promise<T> {
+  const seconds = Number(flags.timeout ?? "30");
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got ${flags.timeout}`);
+  const { baseHttpOptions } = await import("../http/client.js");
+  const dispatcher = await ctx.deps.http({ ...(flags.caFile ? { caFile: flags.caFile } : {}), ...(flags.insecure ? { insecure: true } : {}) });
+  if (flags.insecure) ctx.out.info("warning: --insecure: TLS certificates are not checked");
+  try {
+    return await fn(baseHttpOptions(ctx.deps, dispatcher, (line) => ctx.out.verbose(line), seconds * 1000));
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** The integration named by --integration, or the only one of that provider. */
+export async function integrationFor(ctx: Context, provider: ProviderName, externalId?: string): Promise<{ store: Store; integration: IntegrationRow }> {
+  const store = await ctx.store();
+  const integration = externalId ? store.integrations.byExternalId(externalId) : store.integrations.onlyOf(provider);
+  if (!integration) {
+    throw externalId
+      ? new UsageError(`no integration ${externalId} in the store`, "check --integration, or add it with 'hooksync import'")
+      : new UsageError(`which ${provider} integration?`, "use --integration <externalId>");
+  }
+  if (integration.provider !== provider) throw new UsageError(`integration ${integration.externalId} is a ${integration.provider} integration, not ${provider}`, "check --integration");
+  return { store, integration };
+}
+
+function trackerBaseUrl(integration: IntegrationRow): string {
+  if (!integration.baseUrl) {
+    throw new UsageError(`integration ${integration.externalId} has no baseUrl`, "set it in the import file (\"baseUrl\") and run 'hooksync import' again");
+  }
+  return integration.baseUrl.replace(/\/+$/, "");
+}
+
+/** --url: where the trackers reach hooksync's receiver, without a trailing slash. */
+export function publicUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new UsageError(`--url ${raw} is not a URL`, "give the receiver's public base URL, e.g. https://hooksync.example.com");
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--url must be http(s), got ${u.protocol}`);
+  if (u.search || u.hash) throw new UsageError("--url takes a base URL without query or fragment", "hooksync appends /hooks/<provider>");
+  return u.href.replace(/\/+$/, "");
+}
+
+/** The personal access token: AZURE_DEVOPS_EXT_PAT, --pat-stdin, or asked for on a terminal. Never a flag value. */
+async function readPat(ctx: Context, patStdin: boolean | undefined): Promise<string> {
+  if (patStdin) {
+    if (ctx.deps.io.stdinIsTTY) throw new UsageError("--pat-stdin reads the token from stdin, but stdin is a terminal", "pipe it in, or set AZURE_DEVOPS_EXT_PAT");
+    const chunks: Buffer[] = [];
+    for await (const c of ctx.deps.io.stdin) chunks.push(Buffer.from(c as Buffer));
+    const pat = Buffer.concat(chunks).toString("utf8").trim();
+    if (!pat) throw new UsageError("--pat-stdin: stdin was empty", "pipe the personal access token in");
+    return pat;
+  }
+  const env = ctx.deps.io.env.AZURE_DEVOPS_EXT_PAT?.trim();
+  if (env) return env;
+  return ctx.deps.prompter.password({ message: "Azure DevOps personal access token", supply: "AZURE_DEVOPS_EXT_PAT or --pat-stdin" });
+}
+
+/** Jira OAuth credentials for the integration, or a usage error that says how to get them. */
+async function jiraCredentials(ctx: Context, integration: IntegrationRow): Promise<JiraCredentials> {
+  const { CredentialStore } = await import("../config/credentials.js");
+  const creds = (await CredentialStore.open(ctx.deps.io.env)).jiraFor(integration);
+  if (!creds) {
+    const base = integration.baseUrl ? ` --base-url ${integration.baseUrl}` : "";
+    throw new UsageError(
+      `no Jira OAuth credentials for integration ${integration.externalId}`,
+      `run 'hooksync oauth jira${base} --integration ${integration.externalId} --consumer-key <key> --private-key <pem>' first`,
+    );
+  }
+  return creds;
+}
+
+export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+
+/** The JWT in a Jira webhook URL lets anyone post deliveries: never printed. */
+export const redactJwt = (url: string): string => url.replace(/(\/hooks\/jira\/)[^/?#]+/, "$1<jwt>");
+
+/** An action in the tense of --dry-run. */
+export const tense = (action: "created" | "updated" | "kept" | "deleted", dryRun: boolean | undefined): string =>
+  dryRun ? { created: "would create", updated: "would update", kept: "would keep", deleted: "would delete" }[action] : action;
+
+/**
+ * hooksync's own among everything the tracker lists: recorded by id, or pointing at a URL hooksync
+ * recorded or was told (--url), or matched by the provider's own mark (the Jira webhook's name).
+ */
+function ours<T>(
+  remote: T[],
+  recorded: { remoteId: string; url: string }[],
+  of: { id: (t: T) => string; url: (t: T) => string | undefined; also?: (t: T) => boolean },
+): T[] {
+  const ids = new Set(recorded.map((r) => r.remoteId));
+  const urls = new Set(recorded.map((r) => r.url));
+  return remote.filter((t) => {
+    const url = of.url(t);
+    return ids.has(of.id(t)) || (url !== undefined && urls.has(url)) || (of.also?.(t) ?? false);
+  });
+}
+
+export interface TrackerSession<C, S> {
+  client: C;
+  store: Store;
+  integration: IntegrationRow;
+  /** hooksync's subscriptions among all the tracker lists, and the recorded ones it no longer has. */
+  mine(): Promise<{ found: S[]; missing: string[] }>;
+}
+
+function session<C, S>(
+  client: C,
+  store: Store,
+  integration: IntegrationRow,
+  list: () => Promise<S[]>,
+  of: { id: (t: S) => string; url: (t: S) => string | undefined; also?: (t: S) => boolean },
+): TrackerSession<C, S> {
+  return {
+    client,
+    store,
+    integration,
+    mine: async () => {
+      const recorded = store.subscriptions.list(integration.id);
+      const found = ours(await list(), recorded, of);
+      const ids = new Set(found.map(of.id));
+      return { found, missing: recorded.filter((r) => !ids.has(r.remoteId)).map((r) => r.remoteId) };
+    },
+  };
+}
+
+export interface VstsFlags extends HttpFlags {
+  integration?: string;
+  /** Also counts subscriptions pointing at <url>/hooks/vsts as hooksync's. */
+  url?: string;
+  patStdin?: boolean;
+}
+
+/** Azure DevOps for the vsts integration: the PAT read, the client made, the dispatcher closed after. */
+export async function withVsts<T>(ctx: Context, opts: VstsFlags, fn: (s: TrackerSession<VstsClient, Subscription>) => Promise<T>): Promise<T> {
+  const { store, integration } = await integrationFor(ctx, "vsts", opts.integration);
+  const baseUrl = trackerBaseUrl(integration);
+  const wanted = opts.url ? `${publicUrl(opts.url)}/hooks/vsts` : undefined;
+  const pat = await readPat(ctx, opts.patStdin);
+  const { VstsClient, vstsHttp } = await import("../providers/vsts/client.js");
+  return withHttp(ctx, opts, (base) => {
+    const client = new VstsClient(vstsHttp(base), baseUrl, pat);
+    const url = (s: Subscription) => s.consumerInputs?.url;
+    return fn(session(client, store, integration, () => client.list(), { id: (s) => s.id, url, also: (s) => wanted !== undefined && url(s) === wanted }));
+  });
+}
+
+export const jiraWebhookName = (externalId: string): string => `hooksync ${externalId}`;
+
+/** Jira for the jira integration, signed with its stored OAuth credentials. */
+export async function withJira<T>(
+  ctx: Context,
+  opts: HttpFlags & { integration?: string },
+  fn: (s: TrackerSession<JiraClient, JiraWebhook>) => Promise<T>,
+): Promise<T> {
+  const { store, integration } = await integrationFor(ctx, "jira", opts.integration);
+  const creds = await jiraCredentials(ctx, integration);
+  const { clientFromCredentials } = await import("../providers/jira/client.js");
+  const name = jiraWebhookName(integration.externalId);
+  return withHttp(ctx, opts, (base) => {
+    const client = clientFromCredentials(creds, base, ctx.deps);
+    return fn(session(client, store, integration, () => client.listWebhooks(), { id: (w) => w.id, url: (w) => w.url, also: (w) => w.name === name }));
+  });
+}

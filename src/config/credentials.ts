@@ -1,0 +1,86 @@
+import envPaths from "env-paths";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type Conf from "conf";
+import { StoreError } from "../errors.js";
+
+/** What `hooksync oauth jira` leaves behind for one Jira, all of it needed to sign a request. */
+export interface JiraCredentials {
+  baseUrl: string;
+  consumerKey: string;
+  /** The PEM text, kept here (0600) so serve keeps working when the original file moves. */
+  privateKey: string;
+  accessToken: string;
+  /** Irrelevant to RSA-SHA1 signing, kept because Jira issued it with the token. */
+  accessTokenSecret: string;
+  /** The externalId of the Jira integration these credentials serve, when tied to one. */
+  integration?: string;
+  user?: { name?: string; key?: string; displayName?: string };
+  savedAt: string;
+  expiresAt?: string;
+}
+
+interface Schema {
+  jira: Record<string, JiraCredentials>;
+}
+
+export const configDir = (env: Record<string, string | undefined>): string =>
+  env.HOOKSYNC_CONFIG_DIR || envPaths("hooksync", { suffix: "" }).config;
+
+/** A Jira base URL as the key it is stored under: no trailing slash, lower-case scheme and host. */
+export function normalizeBaseUrl(raw: string): string {
+  const u = new URL(raw);
+  return `${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, "");
+}
+
+/** The credentials file (conf), mode 0600 in a 0700 directory; conf loads only when a command needs it. */
+export class CredentialStore {
+  private constructor(private readonly conf: Conf<Schema>) {}
+
+  static async open(env: Record<string, string | undefined>): Promise<CredentialStore> {
+    const dir = configDir(env);
+    const { default: ConfClass } = await import("conf");
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const conf = new ConfClass<Schema>({
+        cwd: dir,
+        configName: "credentials",
+        configFileMode: 0o600,
+        accessPropertiesByDotNotation: false,
+        defaults: { jira: {} },
+      });
+      return new CredentialStore(conf);
+    } catch (err) {
+      throw new StoreError(`cannot open the credentials in ${dir}: ${(err as Error).message}`, "check HOOKSYNC_CONFIG_DIR, or remove a damaged credentials.json");
+    }
+  }
+
+  /** Only when the file exists: a replay or serve must not create an empty credentials file. */
+  static async openExisting(env: Record<string, string | undefined>): Promise<CredentialStore | undefined> {
+    return existsSync(join(configDir(env), "credentials.json")) ? CredentialStore.open(env) : undefined;
+  }
+
+  get path(): string {
+    return this.conf.path;
+  }
+
+  jira(baseUrl: string): JiraCredentials | undefined {
+    return this.conf.get("jira")[normalizeBaseUrl(baseUrl)];
+  }
+
+  /** Credentials tied to the integration, else those of its base URL. */
+  jiraFor(integration: { externalId: string; baseUrl: string | null }): JiraCredentials | undefined {
+    const all = Object.values(this.conf.get("jira"));
+    return all.find((c) => c.integration === integration.externalId) ?? (integration.baseUrl ? this.jira(integration.baseUrl) : undefined);
+  }
+
+  /** Signing in again without --integration keeps the tie an earlier sign-in made. */
+  saveJira(c: JiraCredentials): void {
+    const key = normalizeBaseUrl(c.baseUrl);
+    const all = this.conf.get("jira");
+    const tie = c.integration ?? all[key]?.integration;
+    this.conf.set("jira", { ...all, [key]: { ...c, baseUrl: key, ...(tie ? { integration: tie } : {}) } });
+    // A file created before this version, or by hand, keeps its mode through a plain write.
+    chmodSync(this.conf.path, 0o600);
+  }
+}

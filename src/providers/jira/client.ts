@@ -1,0 +1,140 @@
+import { UpstreamError } from "../../errors.js";
+import { type BaseHttpOptions, HttpClient, type HttpRequest, parseJson } from "../../http/client.js";
+import type { JiraCredentials } from "../../config/credentials.js";
+import type { Deps } from "../../deps.js";
+import { OAuthSigner, loadPrivateKey, oauthProblemError, readOAuthProblem, stageOf } from "./oauth.js";
+
+export interface JiraUser {
+  name?: string;
+  key?: string;
+  emailAddress?: string;
+  displayName?: string;
+  active?: boolean;
+}
+
+export interface JiraWebhookBody {
+  name: string;
+  url: string;
+  events: string[];
+  filters?: Record<string, string>;
+  excludeBody: boolean;
+}
+
+export interface JiraWebhook extends JiraWebhookBody {
+  /** The trailing segment of `self`: Jira's answers carry no id field of their own. */
+  id: string;
+  enabled?: boolean;
+  self?: string;
+  lastUpdatedUser?: string;
+  lastUpdated?: number;
+}
+
+const LEGACY_WEBHOOKS = "/rest/webhooks/1.0/webhook";
+/** Jira 10 moved the webhook resource (Sentry issues #88722, #92806). */
+const JIRA10_WEBHOOKS = "/rest/jira-webhook/1.0/webhooks";
+
+/** The HTTP client with Jira's words for its errors: every `oauth_problem`, and the usual statuses. */
+export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient {
+  return new HttpClient({
+    ...base,
+    service: "Jira",
+    advice: {
+      401: { message: "Jira refused the OAuth credentials", hint: "run 'hooksync oauth jira' again" },
+      403: {
+        message: "Jira denied it",
+        hint: "the signed-in Jira user lacks the permission: webhooks need a Jira System Administrator (sign in as one with 'hooksync oauth jira')",
+      },
+      404: { message: "Jira has no such resource", hint: "check the Jira base URL, including any context path such as /jira" },
+    },
+    readError: (res, req) => {
+      const problem = readOAuthProblem(res);
+      return problem && oauthProblemError(problem, stageOf(req.url), consumerKey, req.url);
+    },
+  });
+}
+
+/** A signer with a fresh nonce from the injected randomness and the injected clock's seconds. */
+export function signerFor(deps: Pick<Deps, "randomBytes" | "now">, consumerKey: string, privateKeyPem: string, source: string): OAuthSigner {
+  return new OAuthSigner({
+    consumerKey,
+    privateKey: loadPrivateKey(privateKeyPem, source),
+    nonce: () => deps.randomBytes(16).toString("hex"),
+    timestamp: () => Math.floor(deps.now().getTime() / 1000),
+  });
+}
+
+export function clientFromCredentials(creds: JiraCredentials, base: BaseHttpOptions, deps: Pick<Deps, "randomBytes" | "now">): JiraClient {
+  const signer = signerFor(deps, creds.consumerKey, creds.privateKey, "the stored private key");
+  return new JiraClient(jiraHttp(base, creds.consumerKey), creds.baseUrl, signer, creds.accessToken);
+}
+
+/** Jira Server's REST, every call signed with the stored access token. */
+export class JiraClient {
+  private webhooksPath?: Promise<string>;
+
+  constructor(
+    private readonly http: HttpClient,
+    readonly baseUrl: string,
+    private readonly signer: OAuthSigner,
+    private readonly accessToken: string,
+  ) {}
+
+  private call(method: HttpRequest["method"], path: string, what: string, extra: Partial<HttpRequest> = {}): HttpRequest {
+    return { method, url: new URL(`${this.baseUrl}${path}`), what, sign: this.signer.signWith(this.accessToken), ...extra };
+  }
+
+  async serverInfo(): Promise<{ version?: string; versionNumbers?: number[] }> {
+    return this.http.json(this.call("GET", "/rest/api/2/serverInfo", "read the server info"));
+  }
+
+  /** Which webhook resource this server has, read once from serverInfo's versionNumbers. */
+  webhooks(): Promise<string> {
+    return (this.webhooksPath ??= this.serverInfo().then((info) => ((info.versionNumbers?.[0] ?? 0) >= 10 ? JIRA10_WEBHOOKS : LEGACY_WEBHOOKS)));
+  }
+
+  async listWebhooks(): Promise<JiraWebhook[]> {
+    const raw = await this.http.json<unknown>(this.call("GET", await this.webhooks(), "list webhooks"));
+    const list = Array.isArray(raw) ? raw : Array.isArray((raw as { values?: unknown })?.values) ? (raw as { values: unknown[] }).values : null;
+    if (!list) throw new UpstreamError("Jira's webhook list is not a list", "is the Jira base URL right?");
+    return list.map((w) => withId(w as Omit<JiraWebhook, "id"> & { id?: string | number }));
+  }
+
+  /** Jira answers 201 with the webhook, or (some versions) 204 with nothing: then it is found by name. */
+  async createWebhook(body: JiraWebhookBody): Promise<JiraWebhook> {
+    const res = await this.http.request(this.call("POST", await this.webhooks(), "create the webhook", { json: body }));
+    if (res.text.trim()) return withId(parseJson(res, "Jira", "create the webhook"));
+    const created = (await this.listWebhooks()).find((w) => w.name === body.name && w.url === body.url);
+    if (!created) throw new UpstreamError("Jira accepted the webhook but does not list it", "run 'hooksync subscriptions jira' to look");
+    return created;
+  }
+
+  async updateWebhook(id: string, body: JiraWebhookBody): Promise<JiraWebhook> {
+    const res = await this.http.request(this.call("PUT", `${await this.webhooks()}/${encodeURIComponent(id)}`, "update the webhook", { json: body }));
+    return res.text.trim() ? withId({ ...parseJson<JiraWebhook>(res, "Jira", "update the webhook"), id }) : { ...body, id };
+  }
+
+  /** False when Jira no longer has it. */
+  async deleteWebhook(id: string): Promise<boolean> {
+    const res = await this.http.request(this.call("DELETE", `${await this.webhooks()}/${encodeURIComponent(id)}`, "delete the webhook", { accept: [404] }));
+    return res.status !== 404;
+  }
+
+  async myself(): Promise<JiraUser> {
+    return this.http.json(this.call("GET", "/rest/api/2/myself", "check the access token (GET /rest/api/2/myself)"));
+  }
+
+  /** A user by key (stable across renames) or by user name; undefined when Jira has none. */
+  async user(by: { key: string } | { username: string }): Promise<JiraUser | undefined> {
+    const query = "key" in by ? `key=${encodeURIComponent(by.key)}` : `username=${encodeURIComponent(by.username)}`;
+    const res = await this.http.request(
+      this.call("GET", `/rest/api/2/user?${query}`, "look up a user", { headers: { accept: "application/json" }, accept: [404] }),
+    );
+    return res.status === 404 ? undefined : parseJson<JiraUser>(res, "Jira", "look up a user");
+  }
+}
+
+function withId(w: Omit<JiraWebhook, "id"> & { id?: string | number }): JiraWebhook {
+  const id = w.id !== undefined ? String(w.id) : w.self?.split("/").filter(Boolean).pop();
+  if (!id) throw new UpstreamError("Jira answered with a webhook that has neither id nor self", "is the Jira base URL right?");
+  return { ...w, id };
+}

@@ -1,0 +1,96 @@
+import { UsageError } from "../../errors.js";
+import { isObject } from "../schema.js";
+import { buildFromTemplate, guid, type Randomness, randomBelow, requireTemplate } from "../template.js";
+import { SYNCED_EVENT } from "./parse.js";
+
+export interface VstsSimulation {
+  eventType: string;
+  /** The integration's externalId: the collection id the payload carries. */
+  collectionId: string;
+  /** The organization URL, as resourceContainers give it: with a trailing slash. */
+  orgUrl: string;
+  workItem?: string;
+  /** `"Display Name <email>"`, as resource version 1.0 renders identities. */
+  assign?: string;
+  unassign?: boolean;
+  state?: string;
+  fromState?: string;
+  project?: string;
+}
+
+/** The fixtures' organization, used when the store names none (`--print` without a store). */
+export const VSTS_EXAMPLE = {
+  collectionId: "c12d0eb8-e382-443b-9f9c-c52cba5014c2",
+  orgUrl: "https://dev.azure.com/fabrikam-fiber-inc/",
+  project: "be9b3917-87e6-42a4-a549-2bc06a7a878f",
+};
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (isObject(v) ? v : {});
+
+/**
+ * A service-hook delivery as Azure DevOps sends it (resource version 1.0), from the template of
+ * the event: fresh event id and notification id, this organization's ids and URLs, and the work
+ * item changes the flags ask for.
+ */
+export function simulateVsts(s: VstsSimulation, r: Randomness): Json {
+  requireTemplate("vsts", s.eventType);
+  const workItemEvent = s.eventType.startsWith("workitem.");
+  const itemFlags = { "--work-item": s.workItem, "--assign": s.assign, "--unassign": s.unassign, "--state": s.state, "--from-state": s.fromState };
+  if (!workItemEvent) {
+    const given = Object.entries(itemFlags).find(([, v]) => v !== undefined);
+    if (given) throw new UsageError(`${given[0]} applies to work item events, not ${s.eventType}`, "drop it, or simulate a workitem.* event");
+  } else if (!s.workItem || !/^\d+$/.test(s.workItem)) {
+    throw new UsageError(`${s.eventType} needs --work-item <id>, the work item number`, "e.g. --work-item 5");
+  }
+  if (s.fromState !== undefined && (s.eventType !== SYNCED_EVENT || s.state === undefined)) {
+    throw new UsageError("--from-state goes with --state on workitem.updated", "add --state <name>");
+  }
+
+  const payload = buildFromTemplate("vsts", s.eventType, {
+    collectionId: s.collectionId,
+    orgUrl: s.orgUrl,
+    projectId: s.project ?? VSTS_EXAMPLE.project,
+    workItemId: Number(s.workItem ?? 0),
+    eventId: guid(r.random),
+    notificationId: randomBelow(r.random, 2 ** 31),
+    now: r.now.toISOString(),
+  });
+  if (!workItemEvent) return payload;
+
+  const resource = obj(payload.resource);
+  if (s.eventType !== SYNCED_EVENT) {
+    // created / commented carry the whole work item, not old/new pairs.
+    const fields = obj(resource.fields);
+    if (s.assign !== undefined) fields["System.AssignedTo"] = s.assign;
+    if (s.unassign) delete fields["System.AssignedTo"];
+    if (s.state !== undefined) fields["System.State"] = s.state;
+    return payload;
+  }
+
+  const changed = obj(resource.fields);
+  const after = obj(obj(resource.revision).fields);
+  const summary: string[] = [];
+  if (s.state !== undefined) {
+    changed["System.State"] = { ...(s.fromState !== undefined ? { oldValue: s.fromState } : {}), newValue: s.state };
+    changed["Microsoft.VSTS.Common.StateChangeDate"] = { newValue: r.now.toISOString() };
+    after["System.State"] = s.state;
+    after["Microsoft.VSTS.Common.StateChangeDate"] = r.now.toISOString();
+    summary.push(`- New State: ${s.state}`);
+  }
+  // The previous assignee is unknown here; the engine reads only newValue, and a missing newValue
+  // is how Azure DevOps says the field was cleared.
+  if (s.assign !== undefined) {
+    changed["System.AssignedTo"] = { newValue: s.assign };
+    after["System.AssignedTo"] = s.assign;
+    summary.push(`- New Assigned to: ${s.assign.replace(/\s*<[^>]*>\s*$/, "") || s.assign}`);
+  }
+  if (s.unassign) {
+    changed["System.AssignedTo"] = {};
+    delete after["System.AssignedTo"];
+    summary.push("- New Assigned to: ");
+  }
+  const detailed = obj(payload.detailedMessage);
+  if (typeof detailed.text === "string") detailed.text += summary.map((l) => `${l}\r\n`).join("");
+  return payload;
+}

@@ -1,0 +1,72 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { decodeJwt, verifyJwt } from "../providers/jira/jwt.js";
+import { isObject } from "../providers/schema.js";
+import type { Headers, ProviderName } from "../providers/types.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
+
+export type FindIntegration = (externalId: string) => IntegrationRow | undefined;
+
+export type Verified = { ok: true; integration: IntegrationRow } | { ok: false; status: 400 | 401; reason: string };
+
+const refuse = (status: 400 | 401, reason: string): Verified => ({ ok: false, status, reason });
+
+// Comparing HMACs under a key no caller knows gives equal-length inputs to timingSafeEqual, so
+// neither the content nor the length of the secret leaks through timing.
+const compareKey = randomBytes(32);
+const mac = (s: string) => createHmac("sha256", compareKey).update(s, "utf8").digest();
+
+export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(mac(given), mac(expected));
+
+function find(lookup: FindIntegration, provider: ProviderName, externalId: string): IntegrationRow | undefined {
+  const row = lookup(externalId);
+  return row?.provider === provider ? row : undefined;
+}
+
+/** Rules 2.1 and 2.2: the integration named by the payload, then its secret in constant time. */
+export function verifyVsts(body: unknown, sharedSecret: string | undefined, lookup: FindIntegration): Verified {
+  const containers = isObject(body) ? body.resourceContainers : undefined;
+  const collection = isObject(containers) ? containers.collection : undefined;
+  const id = isObject(collection) ? collection.id : undefined;
+  if (typeof id !== "string" || !id) return refuse(400, "payload has no resourceContainers.collection.id");
+  const integration = find(lookup, "vsts", id);
+  if (!integration) return refuse(400, `no vsts integration ${id}`);
+  if (!sharedSecret) return refuse(401, "missing shared-secret header");
+  if (!sameSecret(sharedSecret, integration.webhookSecret)) return refuse(401, "wrong shared-secret header");
+  return { ok: true, integration };
+}
+
+/**
+ * Rule 3.1: the unverified claims only say which integration's secret to verify with; nothing
+ * is trusted until verifyJwt (HS256 only, exp/nbf) accepts the token under that secret.
+ */
+export function verifyJira(token: string, nowMs: number, lookup: FindIntegration): Verified {
+  if (!token) return refuse(400, "no token in the URL");
+  const decoded = decodeJwt(token);
+  if (!decoded.ok) return refuse(400, decoded.reason);
+  const id = decoded.claims.id;
+  if (typeof id !== "string" || !id) return refuse(400, "token has no id claim");
+  const integration = find(lookup, "jira", id);
+  if (!integration) return refuse(400, `no jira integration ${id}`);
+  const verified = verifyJwt(token, integration.webhookSecret, nowMs);
+  if (!verified.ok) return refuse(400, verified.reason);
+  return { ok: true, integration };
+}
+
+const SECRET_HEADERS = new Set(["shared-secret", "authorization", "proxy-authorization", "cookie"]);
+export const REDACTED = "<redacted>";
+
+/** The headers as a delivery stores them: lowercase names, secrets replaced (rule 6.1). */
+export function storedHeaders(headers: IncomingHttpHeaders): Headers {
+  const out: Headers = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = SECRET_HEADERS.has(name) ? REDACTED : Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+export const JIRA_ROUTE = "/hooks/jira/";
+
+/** The path as logs and the delivery log show it: the Jira token is a credential. */
+export const redactPath = (path: string): string => (path.startsWith(JIRA_ROUTE) ? `${JIRA_ROUTE}${REDACTED}` : path);

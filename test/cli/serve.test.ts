@@ -1,0 +1,117 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Context } from "../../src/cli/context.js";
+import { runServe } from "../../src/cli/serve.js";
+import { signJwt } from "../../src/providers/jira/jwt.js";
+import { fixture, ROOT, testDeps } from "../helpers.js";
+import { JIRA_SECRET, VSTS_SECRET } from "../receiver/harness.js";
+import { JIRA_ID, world } from "../world.js";
+
+const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
+const JIRA_ASSIGNED = readFileSync(fixture("jira-issue-updated-assignee.json"));
+const json = { "content-type": "application/json" };
+
+/** `hooksync serve` as a user starts it (the built CLI), resolved with its URL once it listens. */
+function spawnServe(args: string[]) {
+  const child = spawn(process.execPath, [join(ROOT, "bin", "hooksync.js"), "serve", "--port", "0", ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c;
+      const m = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.on("close", () => reject(new Error(`serve exited before listening: ${stderr}`)));
+  });
+  return { child, url, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe("hooksync serve (built CLI)", () => {
+  it("listens on an ephemeral port, applies deliveries, logs one line per request and exits 0 on SIGTERM", async () => {
+    const w = await world();
+    const s = spawnServe(["--db", w.db, "-v"]);
+    const url = await s.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const jwt = signJwt({ id: JIRA_ID }, JIRA_SECRET);
+    expect((await fetch(`${url}/hooks/vsts`, { method: "POST", headers: { ...json, "shared-secret": VSTS_SECRET }, body: VSTS_UPDATED })).status).toBe(200);
+    expect((await fetch(`${url}/hooks/jira/${jwt}`, { method: "POST", headers: json, body: JIRA_ASSIGNED })).status).toBe(200);
+    expect((await fetch(`${url}/hooks/vsts`, { method: "POST", headers: { ...json, "shared-secret": "no" }, body: VSTS_UPDATED })).status).toBe(401);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    const { stdout, stderr } = s.output();
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/POST \/hooks\/vsts 200 applied .*delivery 1/);
+    expect(stderr).toMatch(/POST \/hooks\/jira\/<redacted> 200 applied/);
+    expect(stderr).toMatch(/POST \/hooks\/vsts 401 rejected .* wrong shared-secret header/);
+    expect(stderr).toMatch(/stopped after 3 requests/);
+    for (const secret of [VSTS_SECRET, JIRA_SECRET, jwt]) expect(stdout + stderr).not.toContain(secret);
+    expect((await w.issues())["WEB-1"]?.assignee).toBe("bob.smith@example.com");
+  });
+
+  it("writes JSON log lines on stdout with --json and stops on SIGINT", async () => {
+    const w = await world();
+    const s = spawnServe(["--db", w.db, "--json"]);
+    const url = await s.url;
+    await fetch(`${url}/healthz`);
+    await fetch(`${url}/hooks/vsts`, { method: "POST", headers: { ...json, "shared-secret": VSTS_SECRET }, body: VSTS_UPDATED });
+    s.child.kill("SIGINT");
+    expect(await s.exited).toBe(0);
+    const lines = s.output().stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toMatchObject([
+      { method: "GET", path: "/healthz", status: 200, outcome: null, delivery: null },
+      { method: "POST", path: "/hooks/vsts", status: 200, outcome: "applied", reason: null, delivery: 1 },
+    ]);
+    expect(Object.keys(lines[0]).sort()).toEqual(["delivery", "method", "ms", "outcome", "path", "reason", "status", "time"]);
+  });
+});
+
+describe("hooksync serve (in-process)", () => {
+  it("stops when its signal aborts and closes the store", async () => {
+    const w = await world();
+    const { deps, output } = testDeps();
+    const ctx = new Context(deps, { db: w.db });
+    const stop = new AbortController();
+    const running = runServe(ctx, { host: "127.0.0.1", port: 0, bodyLimit: 4096, requestTimeout: 2000 }, stop.signal);
+    await expect.poll(() => /listening on (\S+)/.exec(output().stderr)?.[1]).toBeTruthy();
+    const url = /listening on (\S+)/.exec(output().stderr)![1]!;
+    expect((await fetch(`${url}/hooks/vsts`, { method: "POST", headers: { ...json, "shared-secret": VSTS_SECRET }, body: VSTS_UPDATED })).status).toBe(413);
+    stop.abort();
+    expect(await running).toEqual({ url, requests: 1 });
+    expect((await ctx.store()).db.open).toBe(false);
+  });
+
+  it.each([
+    [["--port", "70000"], /--port <port>' argument '70000' is invalid/],
+    [["--port", "http"], /must be a whole number from 0 to 65535/],
+    [["--body-limit", "0"], /--body-limit/],
+    [["--request-timeout", "-5"], /--request-timeout/],
+  ])("refuses %j with a usage error", async (args, message) => {
+    const w = await world();
+    const r = await w.run(["serve", ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("says which address is taken, exit 2", async () => {
+    const w = await world();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await w.run(["serve", "--port", String(port)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`hooksync: cannot listen on 127.0.0.1:${port}: the address is already in use (choose another --host or --port)\n`);
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -1,0 +1,354 @@
+import { type KeyObject, createPublicKey, randomBytes, verify } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type FakeReply, type FakeRequest, type FakeServer, type Route, startFake } from "./server.js";
+
+export interface FakeJiraUser {
+  name: string;
+  key: string;
+  displayName: string;
+  /** Empty: the user hides it (Jira's email visibility setting). */
+  emailAddress: string;
+  admin?: boolean;
+}
+
+export interface FakeWebhook {
+  id: string;
+  name: string;
+  url: string;
+  events: string[];
+  filters: Record<string, string>;
+  excludeBody: boolean;
+  enabled: boolean;
+}
+
+export interface JiraState {
+  /** "9.12.0": webhooks at /rest/webhooks/1.0/webhook; "10.x": at /rest/jira-webhook/1.0/webhooks. */
+  version: string;
+  /** Consumer key -> the public key of its incoming application link. */
+  consumers: Map<string, KeyObject>;
+  users: FakeJiraUser[];
+  requestTokens: Map<string, { secret: string; consumer: string; verifier?: string; user?: string; denied?: boolean }>;
+  accessTokens: Map<string, { secret: string; consumer: string; user: string }>;
+  webhooks: Map<string, FakeWebhook>;
+  nextWebhookId: number;
+  /** Every (consumer, token, timestamp, nonce) accepted: a second use is `nonce_used`. */
+  nonces: Set<string>;
+  /** Jira's clock in ms; timestamps more than `windowS` away are refused. */
+  now: () => number;
+  windowS: number;
+  /** The base URL Jira believes it has (behind a proxy it differs from the one called). */
+  selfUrl: string;
+}
+
+export interface JiraFake extends FakeServer<JiraState> {
+  url: string;
+  /** The user clicks Allow on the authorize page: returns the verification code Jira shows. */
+  approve(requestToken: string, user?: string): string;
+  deny(requestToken: string): void;
+  /** An access token as if the OAuth dance had happened, for tests of the REST calls. */
+  grant(consumer: string, user?: string): string;
+}
+
+export const TEST_KEY_PEM = readFileSync(join(import.meta.dirname, "..", "fixtures", "oauth", "testcase-rsa.pem"), "utf8");
+
+export const DEFAULT_USERS: FakeJiraUser[] = [
+  { name: "admin", key: "admin", displayName: "Alice Admin", emailAddress: "alice.admin@example.com", admin: true },
+  { name: "jdoe", key: "JIRAUSER10400", displayName: "Jane Doe", emailAddress: "jane.doe@example.com" },
+  { name: "hidden", key: "JIRAUSER10500", displayName: "Hidden Email", emailAddress: "" },
+];
+
+/** RFC 3986 percent-encoding as RFC 5849 §3.6 wants it. */
+const pct = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * The signature base string as the server rebuilds it (RFC 5849 §3.4.1), written apart from the
+ * client's oauth-1.0a so a mistake in one is caught by the other.
+ */
+export function serverBaseString(method: string, selfUrl: string, req: FakeRequest, oauth: Map<string, string>): string {
+  const params: [string, string][] = [...req.url.searchParams];
+  for (const [k, v] of oauth) if (k !== "oauth_signature" && k !== "realm") params.push([k, v]);
+  if ((req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) params.push(...new URLSearchParams(req.body));
+  const enc = params.map(([k, v]) => [pct(k), pct(v)] as const).sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
+  const uri = new URL(req.url.pathname, selfUrl);
+  return `${method.toUpperCase()}&${pct(`${uri.protocol}//${uri.host}${uri.pathname}`)}&${pct(enc.map(([k, v]) => `${k}=${v}`).join("&"))}`;
+}
+
+export function parseOAuthHeader(header: string | undefined): Map<string, string> | undefined {
+  if (!header || !/^OAuth\s/i.test(header)) return undefined;
+  const out = new Map<string, string>();
+  for (const m of header.matchAll(/([\w-]+)="([^"]*)"/g)) out.set(m[1]!, decodeURIComponent(m[2]!));
+  return out;
+}
+
+/** Jira's OAuth failure: 401, the problem in WWW-Authenticate and in a form-encoded body (D.5). */
+export function oauthProblem(state: JiraState, problem: string, extra: Record<string, string> = {}): FakeReply {
+  const all = { oauth_problem: problem, ...extra };
+  const header = Object.entries(all)
+    .map(([k, v]) => `${k}="${pct(v)}"`)
+    .join(", ");
+  return {
+    status: 401,
+    headers: { "www-authenticate": `OAuth realm="${pct(state.selfUrl)}", ${header}`, "content-type": "text/plain" },
+    body: new URLSearchParams(all).toString(),
+  };
+}
+
+const jiraError = (status: number, message: string): FakeReply => ({ status, body: { errorMessages: [message], errors: {} } });
+
+type Verified = { ok: true; consumer: string; token?: string } | { ok: false; reply: FakeReply };
+
+/** The checks of D.6: consumer known, timestamp in the window, nonce unused, signature verifies. */
+function verifyOAuth(state: JiraState, req: FakeRequest): Verified | undefined {
+  const p = parseOAuthHeader(req.headers.authorization);
+  if (!p) return undefined;
+  const fail = (problem: string, extra?: Record<string, string>): Verified => ({ ok: false, reply: oauthProblem(state, problem, extra) });
+  const absent = ["oauth_consumer_key", "oauth_signature_method", "oauth_signature", "oauth_timestamp", "oauth_nonce"].filter((k) => !p.get(k));
+  if (absent.length) return fail("parameter_absent", { oauth_parameters_absent: absent.join("&") });
+  if (p.get("oauth_version") && p.get("oauth_version") !== "1.0") return fail("version_rejected");
+  if (p.get("oauth_signature_method") !== "RSA-SHA1") return fail("signature_method_rejected");
+  const consumer = p.get("oauth_consumer_key")!;
+  const key = state.consumers.get(consumer);
+  if (!key) return fail("consumer_key_unknown");
+  const now = Math.floor(state.now() / 1000);
+  const ts = Number(p.get("oauth_timestamp"));
+  if (!Number.isInteger(ts) || Math.abs(ts - now) > state.windowS) {
+    return fail("timestamp_refused", { oauth_acceptable_timestamps: `${now - state.windowS}-${now + state.windowS}` });
+  }
+  const base = serverBaseString(req.method, state.selfUrl, req, p);
+  if (!verify("RSA-SHA1", Buffer.from(base), key, Buffer.from(p.get("oauth_signature")!, "base64"))) {
+    return fail("signature_invalid", { oauth_signature_base_string: base, oauth_signature: p.get("oauth_signature")! });
+  }
+  const token = p.get("oauth_token");
+  const once = `${consumer}:${token ?? ""}:${ts}:${p.get("oauth_nonce")}`;
+  if (state.nonces.has(once)) return fail("nonce_used");
+  state.nonces.add(once);
+  return { ok: true, consumer, ...(token ? { token } : {}) };
+}
+
+const publicUser = (u: FakeJiraUser, selfUrl: string) => ({
+  self: `${selfUrl}/rest/api/2/user?username=${u.name}`,
+  name: u.name,
+  key: u.key,
+  ...(u.emailAddress ? { emailAddress: u.emailAddress } : {}),
+  displayName: u.displayName,
+  active: true,
+  timeZone: "Europe/London",
+});
+
+/**
+ * A fake Jira Server (protocols.md C.1, C.4, D): the OAuth 1.0a servlet with real RSA-SHA1
+ * verification, REST calls signed with an access token, webhooks kept in state at the path the
+ * version dictates.
+ */
+export async function startJira(
+  o: { version?: string; consumers?: Record<string, string>; users?: FakeJiraUser[]; now?: () => number; selfUrl?: string } = {},
+): Promise<JiraFake> {
+  const state: JiraState = {
+    version: o.version ?? "9.12.0",
+    consumers: new Map(Object.entries(o.consumers ?? { hooksync: TEST_KEY_PEM }).map(([k, pem]) => [k, createPublicKey(pem)])),
+    users: o.users ?? DEFAULT_USERS.map((u) => ({ ...u })),
+    requestTokens: new Map(),
+    accessTokens: new Map(),
+    webhooks: new Map(),
+    nextWebhookId: 1,
+    nonces: new Set(),
+    now: o.now ?? Date.now,
+    windowS: 300,
+    selfUrl: "",
+  };
+  const token = () => randomBytes(12).toString("hex");
+  const form = (o: Record<string, string>): FakeReply => ({ status: 200, headers: { "content-type": "text/plain" }, body: new URLSearchParams(o).toString() });
+
+  /** REST needs a valid access token; Jira answers an unsigned request as anonymous, and these resources need a user. */
+  const rest =
+    (handler: (req: FakeRequest, params: Record<string, string>, user: FakeJiraUser) => FakeReply): Route<JiraState>["handler"] =>
+    (req, params) => {
+      const v = verifyOAuth(state, req);
+      if (!v) return { status: 401, body: { errorMessages: ["You are not authenticated. Authentication required to perform this operation."], errors: {} } };
+      if (!v.ok) return v.reply;
+      const access = v.token ? state.accessTokens.get(v.token) : undefined;
+      if (!access || access.consumer !== v.consumer) return oauthProblem(state, "token_rejected");
+      return handler(req, params, state.users.find((u) => u.name === access.user)!);
+    };
+
+  const webhookPath = () => (Number(state.version.split(".")[0]) >= 10 ? "/rest/jira-webhook/1.0/webhooks" : "/rest/webhooks/1.0/webhook");
+  const hookAnswer = (w: FakeWebhook) => ({
+    name: w.name,
+    url: w.url,
+    excludeBody: w.excludeBody,
+    filters: w.filters,
+    events: w.events,
+    enabled: w.enabled,
+    self: `${state.selfUrl}${webhookPath()}/${w.id}`,
+    lastUpdatedUser: "admin",
+    lastUpdatedDisplayName: "Alice Admin",
+    lastUpdated: 1709280000123,
+  });
+  const checkHook = (req: FakeRequest): FakeWebhook | FakeReply => {
+    const b = req.json<Record<string, unknown>>();
+    const bad = (key: string, message: string): FakeReply => ({ status: 400, body: { messages: [{ key, message }] } });
+    if (typeof b.name !== "string" || !b.name) return bad("webhooks.empty.name", "The name of the WebHook must not be empty.");
+    if (typeof b.url !== "string" || !/^https?:\/\/[^/]+/.test(b.url)) return bad("webhooks.invalid.url", "The URL of the WebHook is not valid.");
+    if (!Array.isArray(b.events) || b.events.length === 0 || !b.events.every((e) => typeof e === "string")) return bad("webhooks.empty.events", "A WebHook needs events.");
+    return {
+      id: "",
+      name: b.name,
+      url: b.url,
+      events: b.events as string[],
+      filters: (b.filters ?? {}) as Record<string, string>,
+      excludeBody: b.excludeBody === true,
+      enabled: b.enabled !== false,
+    };
+  };
+  /** Both webhook resources exist as routes; the one the version does not have answers 404. */
+  const hooks =
+    (path: string, handler: (req: FakeRequest, params: Record<string, string>, user: FakeJiraUser) => FakeReply): Route<JiraState>["handler"] =>
+    (req, params) =>
+      path !== webhookPath() ? jiraError(404, `null for uri: ${req.url.href}`) : rest((r, p, user) => (user.admin ? handler(r, p, user) : forbidden(r)))(req, params, state);
+  const forbidden = (req: FakeRequest): FakeReply => ({
+    status: 403,
+    body: { messages: [{ key: `You do not have permission to ${req.method === "GET" ? "view" : "create"} WebHook '${safeName(req)}'.` }] },
+  });
+
+  const routes: Route<JiraState>[] = [
+    {
+      method: "POST",
+      path: "/plugins/servlet/oauth/request-token",
+      handler: (req) => {
+        const v = verifyOAuth(state, req);
+        if (!v) return oauthProblem(state, "parameter_absent", { oauth_parameters_absent: "oauth_consumer_key" });
+        if (!v.ok) return v.reply;
+        const t = token();
+        state.requestTokens.set(t, { secret: token(), consumer: v.consumer });
+        return form({ oauth_token: t, oauth_token_secret: state.requestTokens.get(t)!.secret, oauth_callback_confirmed: "true" });
+      },
+    },
+    {
+      method: "GET",
+      path: "/plugins/servlet/oauth/authorize",
+      handler: (req) => ({
+        status: state.requestTokens.has(req.url.searchParams.get("oauth_token") ?? "") ? 200 : 400,
+        headers: { "content-type": "text/html" },
+        body: "<html><body>Welcome to Jira: allow hooksync to access your account? <button>Allow</button> <button>Deny</button></body></html>",
+      }),
+    },
+    {
+      method: "POST",
+      path: "/plugins/servlet/oauth/access-token",
+      handler: (req) => {
+        const v = verifyOAuth(state, req);
+        if (!v) return oauthProblem(state, "parameter_absent", { oauth_parameters_absent: "oauth_token" });
+        if (!v.ok) return v.reply;
+        const rt = v.token ? state.requestTokens.get(v.token) : undefined;
+        if (!rt || rt.consumer !== v.consumer) return oauthProblem(state, "token_rejected");
+        if (rt.denied) return oauthProblem(state, "permission_denied");
+        if (!rt.user) return oauthProblem(state, "permission_unknown");
+        if (parseOAuthHeader(req.headers.authorization)!.get("oauth_verifier") !== rt.verifier) return oauthProblem(state, "token_rejected");
+        state.requestTokens.delete(v.token!);
+        const t = token();
+        state.accessTokens.set(t, { secret: token(), consumer: v.consumer, user: rt.user });
+        return form({
+          oauth_token: t,
+          oauth_token_secret: state.accessTokens.get(t)!.secret,
+          oauth_expires_in: "157680000",
+          oauth_session_handle: token(),
+          oauth_authorization_expires_in: "160272000",
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/rest/api/2/serverInfo",
+      handler: () => ({
+        status: 200,
+        body: { baseUrl: state.selfUrl, version: state.version, versionNumbers: state.version.split(".").map(Number), deploymentType: "Server", serverTitle: "Fake Jira" },
+      }),
+    },
+    {
+      method: "GET",
+      path: "/rest/api/2/myself",
+      handler: rest((_req, _p, u) => ({ status: 200, body: { ...publicUser(u, state.selfUrl), locale: "en_GB", groups: { size: 1, items: [] }, expand: "groups,applicationRoles" } })),
+    },
+    {
+      method: "GET",
+      path: "/rest/api/2/user",
+      handler: rest((req) => {
+        const key = req.url.searchParams.get("key");
+        const name = req.url.searchParams.get("username");
+        const u = state.users.find((x) => (key !== null ? x.key === key : x.name === name));
+        return u ? { status: 200, body: publicUser(u, state.selfUrl) } : jiraError(404, `The user named '${key ?? name}' does not exist`);
+      }),
+    },
+    ...["/rest/webhooks/1.0/webhook", "/rest/jira-webhook/1.0/webhooks"].flatMap((path): Route<JiraState>[] => [
+      { method: "GET", path, handler: hooks(path, () => ({ status: 200, body: [...state.webhooks.values()].map(hookAnswer) })) },
+      {
+        method: "POST",
+        path,
+        handler: hooks(path, (req) => {
+          const w = checkHook(req);
+          if ("status" in w) return w;
+          w.id = String(state.nextWebhookId++);
+          state.webhooks.set(w.id, w);
+          return { status: 201, body: hookAnswer(w) };
+        }),
+      },
+      {
+        method: "GET",
+        path: `${path}/:id`,
+        handler: hooks(path, (_req, p) => {
+          const w = state.webhooks.get(p.id!);
+          return w ? { status: 200, body: hookAnswer(w) } : jiraError(404, "Webhook not found");
+        }),
+      },
+      {
+        method: "PUT",
+        path: `${path}/:id`,
+        handler: hooks(path, (req, p) => {
+          if (!state.webhooks.has(p.id!)) return jiraError(404, "Webhook not found");
+          const w = checkHook(req);
+          if ("status" in w) return w;
+          w.id = p.id!;
+          state.webhooks.set(w.id, w);
+          return { status: 200, body: hookAnswer(w) };
+        }),
+      },
+      {
+        method: "DELETE",
+        path: `${path}/:id`,
+        handler: hooks(path, (_req, p) => (state.webhooks.delete(p.id!) ? { status: 204 } : jiraError(404, "Webhook not found"))),
+      },
+    ]),
+  ];
+
+  const server = await startFake<JiraState>({ state, routes, notFound: (req) => jiraError(404, `null for uri: ${req.url.href}`) });
+  state.selfUrl = o.selfUrl ?? server.origin;
+  const fake: JiraFake = Object.assign(server, {
+    url: server.origin,
+    approve: (requestToken: string, user = "admin") => {
+      const rt = state.requestTokens.get(requestToken);
+      if (!rt) throw new Error(`fake Jira: no request token ${requestToken}`);
+      rt.user = user;
+      rt.verifier = randomBytes(3).toString("hex");
+      return rt.verifier;
+    },
+    deny: (requestToken: string) => {
+      const rt = state.requestTokens.get(requestToken);
+      if (rt) rt.denied = true;
+    },
+    grant: (consumer: string, user = "admin") => {
+      const t = token();
+      state.accessTokens.set(t, { secret: token(), consumer, user });
+      return t;
+    },
+  });
+  return fake;
+}
+
+function safeName(req: FakeRequest): string {
+  try {
+    return String(req.json<{ name?: string }>().name ?? "");
+  } catch {
+    return "";
+  }
+}

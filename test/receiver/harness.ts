@@ -1,0 +1,72 @@
+import { afterEach } from "vitest";
+import { type RequestLog, type ServeOptions, type ServerDeps, startServer } from "../../src/receiver/server.js";
+import { openStore } from "../../src/store/store.js";
+
+export const VSTS_SECRET = "vsts-test-secret-0123456789";
+export const JIRA_SECRET = "a long secret value for jira";
+
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** A real receiver on an ephemeral loopback port over the store at db; stopped after the test. */
+export async function receiver(db: string, opts: Partial<ServeOptions> = {}, deps: Partial<ServerDeps> = {}) {
+  const store = openStore(db, { synchronous: "FULL" });
+  const logs: RequestLog[] = [];
+  const errors: Error[] = [];
+  const server = await startServer(
+    store,
+    { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 5000, ...opts },
+    { now: () => new Date(), log: (e) => logs.push(e), onError: (e) => errors.push(e), ...deps },
+  );
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close();
+    store.close();
+  };
+  afterEach(close);
+
+  async function request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+    const res = await fetch(server.url + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // HEAD and Node's own 408 carry no JSON.
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+  const json = { "content-type": "application/json; charset=utf-8" };
+  return {
+    url: server.url,
+    port: server.port,
+    store,
+    logs,
+    errors,
+    close,
+    request,
+    postVsts: (body: string | Buffer, headers: Record<string, string> = { "shared-secret": VSTS_SECRET }) =>
+      request("POST", "/hooks/vsts", body, { ...json, ...headers }),
+    postJira: (token: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+      request("POST", `/hooks/jira/${token}`, body, { ...json, ...headers }),
+    /** Rows of the deliveries table as stored, secrets and all, for checking what was kept. */
+    rawDeliveries: () =>
+      store.db.prepare("SELECT id, route, headers, body, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id").all() as {
+        id: number;
+        route: string;
+        headers: string;
+        body: Buffer | null;
+        verdict: number | null;
+        outcome: string;
+        reason: string | null;
+        identity: string | null;
+        integrationId: number | null;
+      }[],
+    count: (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n,
+  };
+}

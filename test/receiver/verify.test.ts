@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { redactPath, sameSecret, storedHeaders, verifyJira, verifyVsts } from "../../src/receiver/verify.js";
+import { signJwt } from "../../src/providers/jira/jwt.js";
+import type { IntegrationRow } from "../../src/store/integrations-repo.js";
+
+const rows: IntegrationRow[] = [
+  { id: 1, provider: "vsts", externalId: "coll", name: "c", baseUrl: null, webhookSecret: "vsts-secret" },
+  { id: 2, provider: "jira", externalId: "jira", name: "j", baseUrl: null, webhookSecret: "jira-secret" },
+];
+const find = (id: string) => rows.find((r) => r.externalId === id);
+const body = (id: unknown) => ({ resourceContainers: { collection: { id } } });
+
+describe("verify", () => {
+  it("compares secrets of any length", () => {
+    expect(sameSecret("abc", "abc")).toBe(true);
+    expect(sameSecret("abc", "abd")).toBe(false);
+    expect(sameSecret("abc", "abcd")).toBe(false);
+    expect(sameSecret("", "abc")).toBe(false);
+  });
+
+  it("checks the integration first (400), then the secret (401)", () => {
+    expect(verifyVsts(body("coll"), "vsts-secret", find)).toEqual({ ok: true, integration: rows[0] });
+    expect(verifyVsts(body("coll"), "jira-secret", find)).toMatchObject({ ok: false, status: 401 });
+    expect(verifyVsts(body("jira"), "jira-secret", find)).toEqual({ ok: false, status: 400, reason: "no vsts integration jira" });
+    expect(verifyVsts(body(5), "vsts-secret", find)).toMatchObject({ ok: false, status: 400, reason: "payload has no resourceContainers.collection.id" });
+    expect(verifyVsts([], "vsts-secret", find)).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it("verifies a Jira token with the secret of the integration it names", () => {
+    expect(verifyJira(signJwt({ id: "jira" }, "jira-secret"), Date.now(), find)).toEqual({ ok: true, integration: rows[1] });
+    expect(verifyJira(signJwt({ id: "coll" }, "vsts-secret"), Date.now(), find)).toMatchObject({ ok: false, status: 400, reason: "no jira integration coll" });
+    expect(verifyJira(signJwt({ id: 1 }, "jira-secret"), Date.now(), find)).toMatchObject({ reason: "token has no id claim" });
+  });
+
+  it("stores headers lowercased with secrets redacted", () => {
+    expect(storedHeaders({ "shared-secret": "x", authorization: "Basic y", cookie: "c", "x-multi": ["a", "b"], host: "h" })).toEqual({
+      "shared-secret": "<redacted>",
+      authorization: "<redacted>",
+      cookie: "<redacted>",
+      "x-multi": "a, b",
+      host: "h",
+    });
+    expect(redactPath("/hooks/jira/eyJ.eyJ.sig")).toBe("/hooks/jira/<redacted>");
+    expect(redactPath("/hooks/vsts")).toBe("/hooks/vsts");
+  });
+});
