@@ -2,6 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { CredentialStore } from "../src/config/credentials.js";
+import { type AzureDevOpsFake, startAzureDevOps } from "./fakes/azure-devops.js";
+import { type WorkItemsState, installWorkItems } from "./fakes/azure-devops-workitems.js";
+import { type IssuesState, installIssues } from "./fakes/jira-issues.js";
 import { type JiraFake, TEST_KEY_PEM, startJira } from "./fakes/jira.js";
 import { run, tempDir, type TestDepsOptions, type TestRun } from "./helpers.js";
 
@@ -96,4 +99,24 @@ export function jiraWorld(): JiraWorld {
     return token;
   };
   return w;
+}
+
+export interface IssueFakes {
+  az: AzureDevOpsFake;
+  /** Work items on az; tests set them. */
+  items: WorkItemsState;
+  /** Issues on the Jira world's fake; tests set them. */
+  issues: IssuesState;
+}
+
+/** For the file: a fake Azure DevOps with work items, search and WIQL, and issues on the Jira world's fake. */
+export function issueFakes(w: JiraWorld, pat: string): IssueFakes {
+  const f = {} as IssueFakes;
+  beforeAll(async () => {
+    f.az = await startAzureDevOps({ pat });
+    f.items = installWorkItems(f.az);
+    f.issues = installIssues(w.jira);
+  });
+  afterAll(() => f.az.close());
+  return f;
 }

@@ -37,4 +37,4 @@ export function defineIssue(program: Command, context: ContextFactory): void {
 }
 
 /** GUIDs (Azure DevOps collections) are shortened like git hashes; readable ids stay whole. */
-const shortId = (id: string): string => (/^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? id.slice(0, 8) : id);
+export const shortId = (id: string): string => (/^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? id.slice(0, 8) : id);

@@ -7,6 +7,7 @@ import type { ProviderName } from "../providers/types.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
 import { count, emptyTotals, outcomeJson, outcomeLine, type Totals } from "./render-outcome.js";
+import { noteQueued } from "./push.js";
 import { reportSent } from "./render-sent.js";
 
 export interface ReplayOptions {
@@ -26,6 +27,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
     throw new UsageError("replay - reads payloads from stdin, but stdin is a terminal", "pipe payloads in, or name files");
   }
   const store = await ctx.store();
+  const unsentBefore = store.outbox.unsentCount();
   const writer = new LineWriter(io.stdout);
   const totalBytes = sources.every((s) => s.size !== null) ? sources.reduce((n, s) => n + (s.size ?? 0), 0) : null;
   const progress = io.stderrIsTTY && !ctx.opts.quiet ? new Progress(io.stderr, totalBytes) : null;
@@ -65,6 +67,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
     `${totals.applied} applied, ${totals.ignored} ignored, ${totals.rejected} rejected; ` +
     `${totals.changes} change${totals.changes === 1 ? "" : "s"} in ${seconds.toFixed(2)}s`;
   ctx.out.info(summary);
+  noteQueued(ctx, store, unsentBefore);
   if (totals.rejected > 0) {
     throw new PartialFailure(`${totals.rejected} of ${n} payloads were rejected`, "each has its reason above");
   }
@@ -87,10 +90,12 @@ export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOpt
       await enricher.close();
     }
   }
+  const unsentBefore = store.outbox.unsentCount();
   const outcome = processDelivery(store, delivery, opts, ctx.deps.now().toISOString());
   if (ctx.json) ctx.deps.io.stdout.write(`${outcomeJson(outcome)}\n`);
   else if (!ctx.opts.quiet) ctx.out.text(outcomeLine(outcome, ctx.style));
   if (opts.dryRun) ctx.out.info("dry run, nothing written");
+  noteQueued(ctx, store, unsentBefore);
   if (outcome.outcome === "rejected") throw new PartialFailure("the payload was rejected", "its reason is above");
   return outcome;
 }

@@ -44,7 +44,7 @@ export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSi
       if (ctx.json) ctx.out.jsonLine(e);
       else ctx.out.info(humanLine(ctx, e));
     },
-    onError: (err) => io.stderr.write(`hooksync: store error, answered 503: ${oneLine(err.message)}\n`),
+    onError: (err) => io.stderr.write(`hooksync: receiver error: ${oneLine(err.message)}\n`),
   });
   // Always printed, even with -q: with --port 0 it is the only way to learn the port.
   io.stderr.write(`listening on ${server.url}\n`);

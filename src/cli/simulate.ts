@@ -1,7 +1,9 @@
 import { type Command, Option } from "commander";
 import { UsageError } from "../errors.js";
+import type { JiraSimulation } from "../providers/jira/simulate.js";
 import type { Randomness } from "../providers/template.js";
 import type { ProviderName } from "../providers/types.js";
+import type { VstsSimulation } from "../providers/vsts/simulate.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
@@ -9,29 +11,15 @@ import { runOne } from "./replay.js";
 
 export interface SimulateOptions {
   integration?: string;
-  set: string[];
+  set?: string[];
   print?: boolean;
   send?: string;
   dryRun?: boolean;
 }
 
-export interface VstsSimulateOptions extends SimulateOptions {
-  workItem?: string;
-  assign?: string;
-  unassign?: boolean;
-  state?: string;
-  fromState?: string;
-  project?: string;
-}
-
-export interface JiraSimulateOptions extends SimulateOptions {
-  issue: string;
-  assignee?: string;
-  unassign?: boolean;
-  status?: string;
-  fromStatus?: string;
-  project?: string;
-}
+/** The flags of `simulate vsts`: the common ones and what the payload builder takes from flags. */
+export type VstsSimulateOptions = SimulateOptions & Omit<VstsSimulation, "eventType" | "collectionId" | "orgUrl">;
+export type JiraSimulateOptions = SimulateOptions & Omit<JiraSimulation, "event" | "baseUrl">;
 
 /** The integration the payload is for: its id and URLs go into the payload, its secret into --send. */
 export interface SimulationTarget {
@@ -47,7 +35,7 @@ type Build = (target: SimulationTarget, r: Randomness) => Record<string, unknown
  */
 export async function runSimulate(ctx: Context, provider: ProviderName, opts: SimulateOptions, build: Build): Promise<void> {
   const { applyOverride, parseOverride } = await import("../providers/template.js");
-  const overrides = opts.set.map(parseOverride);
+  const overrides = (opts.set ?? []).map(parseOverride);
   const store = await ctx.store();
   let integration: IntegrationRow | undefined;
   if (opts.integration) {
@@ -86,12 +74,16 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
   );
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function commonOptions(cmd: Command): Command {
   return cmd
     .option("--integration <externalId>", "the integration to simulate (default: the only one of that tracker)")
-    .option("--set <path=value>", "override any field, repeatable: a.b=1, 'resource.fields[System.State].newValue=Closed' (JSON when it parses)", collect, [])
+    .addOption(
+      new Option("--set <path=value>", "override any field, repeatable: a.b=1, 'resource.fields[System.State].newValue=Closed' (JSON when it parses)").argParser(
+        collect,
+      ),
+    )
     .addOption(new Option("--print", "write the payload to stdout and stop").conflicts(["send", "dryRun"]))
     .addOption(new Option("--send <url>", "POST it to a running receiver (hooksync serve) with the integration's secret").conflicts("dryRun"))
     .option("--dry-run", "run the engine and roll back: show what would change");
@@ -111,7 +103,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
       .addOption(new Option("--assign <identity>", 'the new assignee, "Display Name <email>"').conflicts("unassign"))
       .option("--unassign", "clear System.AssignedTo")
       .option("--state <name>", "the new System.State (a state name: Active, Closed...)")
-      .option("--from-state <name>", "the state before")
+      .option("--from-state <name>", "the state before (with --state)")
       .option("--project <id>", "the Azure DevOps project id (resourceContainers.project.id)"),
   ).action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
     const { simulateVsts, VSTS_EXAMPLE } = await import("../providers/vsts/simulate.js");
@@ -137,7 +129,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
       .addOption(new Option("--assignee <email>", "the new assignee").conflicts("unassign"))
       .option("--unassign", "clear the assignee")
       .option("--status <id>", "the new status id (10001)")
-      .option("--from-status <id>", "the status id before")
+      .option("--from-status <id>", "the status id before (with --status)")
       .option("--project <id>", "the Jira project id (issue.fields.project.id)"),
   ).action(async (event: string, opts: JiraSimulateOptions, cmd: Command) => {
     const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");

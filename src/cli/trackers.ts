@@ -5,7 +5,7 @@ import { UsageError } from "../errors.js";
 import type { BaseHttpOptions } from "../http/client.js";
 import type { JiraClient, JiraWebhook } from "../providers/jira/client.js";
 import type { ProviderName } from "../providers/types.js";
-import type { Subscription, VstsClient } from "../providers/vsts/client.js";
+import type { Subscription, VstsAccess, VstsClient } from "../providers/vsts/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import type { Context } from "./context.js";
@@ -41,20 +41,20 @@ export async function withHttp<T>(ctx: Context, flags: HttpFlags, fn: (base: Bas
   }
 }
 
-/** The integration named by --integration, or the only one of that provider. */
-export async function integrationFor(ctx: Context, provider: ProviderName, externalId?: string): Promise<{ store: Store; integration: IntegrationRow }> {
+/** The integration named by --integration, or the only one of that provider; of any provider when none is given. */
+export async function integrationFor(ctx: Context, provider: ProviderName | undefined, externalId?: string): Promise<{ store: Store; integration: IntegrationRow }> {
   const store = await ctx.store();
-  const integration = externalId ? store.integrations.byExternalId(externalId) : store.integrations.onlyOf(provider);
+  const integration = externalId ? store.integrations.byExternalId(externalId) : provider && store.integrations.onlyOf(provider);
   if (!integration) {
     throw externalId
       ? new UsageError(`no integration ${externalId} in the store`, "check --integration, or add it with 'hooksync import'")
-      : new UsageError(`which ${provider} integration?`, "use --integration <externalId>");
+      : new UsageError(`which ${provider ? `${provider} ` : ""}integration?`, "use --integration <externalId>");
   }
-  if (integration.provider !== provider) throw new UsageError(`integration ${integration.externalId} is a ${integration.provider} integration, not ${provider}`, "check --integration");
+  if (provider && integration.provider !== provider) throw new UsageError(`integration ${integration.externalId} is a ${integration.provider} integration, not ${provider}`, "check --integration");
   return { store, integration };
 }
 
-function trackerBaseUrl(integration: IntegrationRow): string {
+export function trackerBaseUrl(integration: IntegrationRow): string {
   if (!integration.baseUrl) {
     throw new UsageError(`integration ${integration.externalId} has no baseUrl`, "set it in the import file (\"baseUrl\") and run 'hooksync import' again");
   }
@@ -75,7 +75,7 @@ export function publicUrl(raw: string): string {
 }
 
 /** The personal access token: AZURE_DEVOPS_EXT_PAT, --pat-stdin, or asked for on a terminal. Never a flag value. */
-async function readPat(ctx: Context, patStdin: boolean | undefined): Promise<string> {
+export async function readPat(ctx: Context, patStdin: boolean | undefined): Promise<string> {
   if (patStdin) {
     if (ctx.deps.io.stdinIsTTY) throw new UsageError("--pat-stdin reads the token from stdin, but stdin is a terminal", "pipe it in, or set AZURE_DEVOPS_EXT_PAT");
     const chunks: Buffer[] = [];
@@ -90,7 +90,7 @@ async function readPat(ctx: Context, patStdin: boolean | undefined): Promise<str
 }
 
 /** Jira OAuth credentials for the integration, or a usage error that says how to get them. */
-async function jiraCredentials(ctx: Context, integration: IntegrationRow): Promise<JiraCredentials> {
+export async function jiraCredentials(ctx: Context, integration: IntegrationRow): Promise<JiraCredentials> {
   const { CredentialStore } = await import("../config/credentials.js");
   const creds = (await CredentialStore.open(ctx.deps.io.env)).jiraFor(integration);
   if (!creds) {
@@ -164,15 +164,23 @@ export interface VstsFlags extends HttpFlags {
   patStdin?: boolean;
 }
 
-/** Azure DevOps for the vsts integration: the PAT read, the client made, the dispatcher closed after. */
-export async function withVsts<T>(ctx: Context, opts: VstsFlags, fn: (s: TrackerSession<VstsClient, Subscription>) => Promise<T>): Promise<T> {
+/**
+ * Azure DevOps for the vsts integration: the PAT read, the client made, the dispatcher closed after.
+ * access names what the calls need of the token, for the hints when it is refused.
+ */
+export async function withVsts<T>(
+  ctx: Context,
+  opts: VstsFlags,
+  fn: (s: TrackerSession<VstsClient, Subscription>) => Promise<T>,
+  access?: VstsAccess,
+): Promise<T> {
   const { store, integration } = await integrationFor(ctx, "vsts", opts.integration);
   const baseUrl = trackerBaseUrl(integration);
   const wanted = opts.url ? `${publicUrl(opts.url)}/hooks/vsts` : undefined;
   const pat = await readPat(ctx, opts.patStdin);
   const { VstsClient, vstsHttp } = await import("../providers/vsts/client.js");
   return withHttp(ctx, opts, (base) => {
-    const client = new VstsClient(vstsHttp(base), baseUrl, pat);
+    const client = new VstsClient(vstsHttp(base, access), baseUrl, pat);
     const url = (s: Subscription) => s.consumerInputs?.url;
     return fn(session(client, store, integration, () => client.list(), { id: (s) => s.id, url, also: (s) => wanted !== undefined && url(s) === wanted }));
   });

@@ -20,8 +20,16 @@ export interface JiraCredentials {
   expiresAt?: string;
 }
 
+/** A Discord webhook of 'hooksync notify discord': its URL carries the token that lets anyone post. */
+export interface DiscordCredentials {
+  url: string;
+  savedAt: string;
+}
+
 interface Schema {
   jira: Record<string, JiraCredentials>;
+  /** By webhook id, which the store keeps to name its channel. */
+  discord: Record<string, DiscordCredentials>;
 }
 
 export const configDir = (env: Record<string, string | undefined>): string =>
@@ -47,7 +55,7 @@ export class CredentialStore {
         configName: "credentials",
         configFileMode: 0o600,
         accessPropertiesByDotNotation: false,
-        defaults: { jira: {} },
+        defaults: { jira: {}, discord: {} },
       });
       return new CredentialStore(conf);
     } catch (err) {
@@ -80,7 +88,25 @@ export class CredentialStore {
     const all = this.conf.get("jira");
     const tie = c.integration ?? all[key]?.integration;
     this.conf.set("jira", { ...all, [key]: { ...c, baseUrl: key, ...(tie ? { integration: tie } : {}) } });
-    // A file created before this version, or by hand, keeps its mode through a plain write.
+    this.keepPrivate();
+  }
+
+  discord(webhookId: string): DiscordCredentials | undefined {
+    return this.conf.get("discord")[webhookId];
+  }
+
+  saveDiscord(webhookId: string, c: DiscordCredentials): void {
+    this.conf.set("discord", { ...this.conf.get("discord"), [webhookId]: c });
+    this.keepPrivate();
+  }
+
+  forgetDiscord(webhookId: string): void {
+    const { [webhookId]: _gone, ...rest } = this.conf.get("discord");
+    this.conf.set("discord", rest);
+  }
+
+  /** A file created before this version, or by hand, keeps its mode through a plain write. */
+  private keepPrivate(): void {
     chmodSync(this.conf.path, 0o600);
   }
 }

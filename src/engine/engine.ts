@@ -110,9 +110,10 @@ function applyStatus(
   }
 }
 
-function record(
-  port: SyncPort,
-  ctx: ApplyContext,
+/** One change: its activity row (rule 1.3) and its entry in the result. */
+export function record(
+  port: Pick<SyncPort, "addActivity">,
+  ctx: Pick<ApplyContext, "source" | "deliveryId" | "at">,
   result: ApplyResult,
   issue: LinkedIssueRow,
   field: Change["field"],

@@ -2,9 +2,9 @@ import { type Dispatcher, request } from "undici";
 import type { Deps } from "../deps.js";
 import { type HooksyncError, UpstreamError } from "../errors.js";
 import { type ErrorContext, type StatusAdvices, bodyDetail, networkError, statusError } from "./errors.js";
-import { RETRYABLE_STATUSES, type RetryPolicy, backoffMs, defaultRetryPolicy, isRetryableError, retryAfterMs } from "./retry.js";
+import { RETRYABLE_STATUSES, type RetryPolicy, backoffMs, defaultRetryPolicy, isRetryableError, waitMs } from "./retry.js";
 
-export type Method = "GET" | "POST" | "PUT" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface HttpRequest {
   method: Method;
@@ -17,7 +17,7 @@ export interface HttpRequest {
   /** Headers computed anew for every attempt (an OAuth1 signature needs a fresh nonce and timestamp). */
   sign?: (method: Method, url: URL) => Record<string, string>;
   /**
-   * Whether sending it twice does no harm. GET, PUT and DELETE are; a POST is repeated only when
+   * Whether sending it twice does no harm. GET, PUT, PATCH and DELETE are; a POST is repeated only when
    * this says so, or on a 429 (the server did not act on it).
    */
   idempotent?: boolean;
@@ -106,7 +106,7 @@ export class HttpClient {
 
       const known = this.opts.readError?.(res, req);
       if (known) throw known;
-      const after = retryAfterMs(res.headers["retry-after"], this.opts.now());
+      const after = waitMs(res.status, res.headers, res.text, this.opts.now());
       if (after !== undefined && after > this.policy.maxRetryAfterMs) {
         throw statusError(res.status, bodyDetail(res.text, res.headers["content-type"]), ctx, Math.ceil(after / 1000));
       }
@@ -168,11 +168,13 @@ const errorCode = (err: unknown): string | undefined => {
 };
 
 const SECRET_PARAM = /^oauth_|token|secret|password|verifier|signature|^sig$|^code$/i;
+/** A Discord webhook's token is a path segment: /api/webhooks/{id}/{token}. */
+const SECRET_PATH = /(\/webhooks\/\d+\/)[^/?#]+/;
 
-/** A URL fit for a log line: query values that might be secrets become "***". */
+/** A URL fit for a log line: query values that might be secrets, and a webhook token in the path, become "***". */
 export function redactUrl(url: URL): string {
-  if (!url.search) return url.href;
   const u = new URL(url.href);
+  u.pathname = u.pathname.replace(SECRET_PATH, "$1***");
   for (const name of [...u.searchParams.keys()]) if (SECRET_PARAM.test(name)) u.searchParams.set(name, "***");
   return u.href.replace(/%2A%2A%2A/g, "***");
 }

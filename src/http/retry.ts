@@ -35,6 +35,23 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
   return Math.floor(random() * ceiling);
 }
 
+/**
+ * How long a "not now" answer asks to wait. Discord's 429 body `retry_after` (float seconds) is
+ * more precise than its whole-second Retry-After header, and X-RateLimit-Reset-After stands in
+ * when a proxy dropped that header.
+ */
+export function waitMs(status: number, headers: Record<string, string | undefined>, text: string, now: Date): number | undefined {
+  if (status === 429) {
+    try {
+      const body = JSON.parse(text) as { retry_after?: unknown };
+      if (typeof body?.retry_after === "number" && body.retry_after >= 0) return Math.ceil(body.retry_after * 1000);
+    } catch {
+      // Not JSON: the headers say it or nothing does.
+    }
+  }
+  return retryAfterMs(headers["retry-after"], now) ?? (status === 429 ? retryAfterMs(headers["x-ratelimit-reset-after"], now) : undefined);
+}
+
 /** Retry-After as delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
 export function retryAfterMs(value: string | undefined, now: Date): number | undefined {
   if (value === undefined) return undefined;

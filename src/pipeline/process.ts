@@ -83,6 +83,11 @@ function decide(store: Store, input: Delivery, opts: PipelineOptions, at: string
 
   const result = applyEvents(store.sync, { integrationId: integration.id, source: opts.source, deliveryId, at }, parsed.events);
   const notes = [...parsed.notes, ...result.notes];
-  if (result.changes.length > 0) return { ...out, outcome: "applied", changes: result.changes, notes };
+  if (result.changes.length > 0) {
+    // Rules 7.2 and 8.1: pushes to the other linked trackers and notifications, queued in this
+    // transaction; 'hooksync outbound send' sends them, so replay and serve stay offline.
+    store.outbox.enqueue(result.changes, { integrationId: integration.id, via: provider.name, at });
+    return { ...out, outcome: "applied", changes: result.changes, notes };
+  }
   return { ...out, outcome: "ignored", reason: notes.join("; ") || "nothing to change", notes };
 }

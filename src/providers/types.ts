@@ -25,3 +25,21 @@ export interface Provider {
   /** The identity that stays the same when the tracker sends the same notification again. */
   deliveryIdentity(body: unknown, headers: Headers): string | null;
 }
+
+/** A tracker's issue as search and link show it, the same for every provider. */
+export interface ExternalIssue {
+  /** What a link stores: the work item id ("123") or the issue key ("PROJ-12"). */
+  key: string;
+  title: string;
+  status: string;
+  /** The email when the tracker gives one, else the display name; null when unassigned. */
+  assignee: string | null;
+  /** The issue's page in the tracker's web UI. */
+  url: string;
+}
+
+/** How many issues a search shows: as many as a person reads in a terminal. */
+export const MAX_SEARCH_RESULTS = 25;
+
+/** The tracker statuses a local status maps to in an external project (the first is the one to set); undefined: no mapping. */
+export type TargetStatuses = (externalProject: string) => string[] | undefined;

@@ -41,7 +41,7 @@ export interface ServerDeps {
    * are stored. Runs after authentication, before the delivery's transaction.
    */
   enrich?: (delivery: Delivery, integration: string) => Promise<Delivery>;
-  /** A failure of the store itself; the request is answered 503 so the tracker retries. */
+  /** A failure inside the receiver (the store, mostly: then the request is answered 503 so the tracker retries). */
   onError: (err: Error) => void;
 }
 
@@ -155,6 +155,10 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
   let stopping = false;
   const lookup: FindIntegration = (id) => store.integrations.byExternalId(id);
   const commit = groupCommit(store);
+  // A request whose client left is still recorded after its connection closed; stopping waits
+  // for it too, so the store is never closed under a queued write.
+  let inFlight = 0;
+  let whenIdle: (() => void) | undefined;
   // Each delivery waits until the one before it is queued for commit, not committed: the answer
   // travels wrapped, so the chain does not wait for it.
   type Queued = { answer: Promise<Answer> };
@@ -172,7 +176,14 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
       // Node checks the timeouts above on this interval (30 s by default, too coarse for them).
       connectionsCheckingInterval: Math.min(1000, opts.requestTimeout),
     },
-    (req, res) => void handle(req, res),
+    (req, res) => {
+      inFlight++;
+      void handle(req, res)
+        .catch((err: Error) => deps.onError(err))
+        .finally(() => {
+          if (--inFlight === 0) whenIdle?.();
+        });
+    },
   );
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -351,7 +362,7 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         stopping = true;
-        server.close(() => resolve());
+        server.close(() => (inFlight === 0 ? resolve() : (whenIdle = resolve)));
         server.closeIdleConnections();
         // Requests still arriving get until their own timeout; then nothing is left to wait for.
         setTimeout(() => server.closeAllConnections(), opts.requestTimeout + 1000).unref();

@@ -1,6 +1,7 @@
 import type { Change, Source } from "../engine/types.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { Db } from "./db.js";
+import { insertWithId, type SnowflakeIds } from "./ids.js";
 
 export type DeliveryOutcome = "applied" | "ignored" | "rejected";
 
@@ -29,19 +30,12 @@ export interface DeliveryEnd {
   changes: Change[];
 }
 
-/** `hooksync deliveries --json`, one element per delivery. */
-export interface DeliveryView {
+/**
+ * `hooksync deliveries --json`, one element per delivery: id, receivedAt, source, route,
+ * provider, integration, event, verdict, outcome, reason, changes (in that order).
+ */
+export interface DeliveryView extends Pick<DeliveryStart, "receivedAt" | "source" | "route" | "provider">, DeliveryEnd {
   id: number;
-  receivedAt: string;
-  source: Source;
-  route: string | null;
-  provider: ProviderName | null;
-  integration: string | null;
-  event: string | null;
-  verdict: number | null;
-  outcome: DeliveryOutcome;
-  reason: string | null;
-  changes: Change[];
 }
 
 export interface StoredDelivery extends DeliveryView {
@@ -71,10 +65,13 @@ export class DeliveriesRepo {
   private readonly listed;
   private readonly one;
 
-  constructor(db: Db) {
-    this.insert = db.prepare<[string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer | null, number | null, string, string | null, string]>(`
-      INSERT INTO deliveries (received_at, source, route, provider, integration_id, identity, event, headers, body, verdict, outcome, reason, changes)
-      VALUES (?, ?, ?, ?, ${INTEGRATION_ID}, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  constructor(
+    db: Db,
+    private readonly ids: SnowflakeIds,
+  ) {
+    this.insert = db.prepare<[number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer | null, number | null, string, string | null, string]>(`
+      INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, event, headers, body, verdict, outcome, reason, changes)
+      VALUES (?, ?, ?, ?, ?, ${INTEGRATION_ID}, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.update = db.prepare<[string | null, string | null, number | null, string, string | null, string, number]>(`
       UPDATE deliveries SET integration_id = ${INTEGRATION_ID}, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?
       WHERE id = ?`);
@@ -102,22 +99,11 @@ export class DeliveriesRepo {
 
   /** A delivery refused before the pipeline (401, 413, ...): one row, nothing else written. */
   record(d: DeliveryStart & DeliveryEnd): number {
-    const r = this.insert.run(
-      d.receivedAt,
-      d.source,
-      d.route,
-      d.provider,
-      d.integration,
-      d.identity,
-      d.event,
-      JSON.stringify(d.headers),
-      d.body,
-      d.verdict,
-      d.outcome,
-      d.reason,
-      JSON.stringify(d.changes),
+    const headers = JSON.stringify(d.headers);
+    const changes = JSON.stringify(d.changes);
+    return insertWithId(this.ids, "delivery", (id) =>
+      this.insert.run(id, d.receivedAt, d.source, d.route, d.provider, d.integration, d.identity, d.event, headers, d.body, d.verdict, d.outcome, d.reason, changes),
     );
-    return Number(r.lastInsertRowid);
   }
 
   /** Rule 6.2: the first applied delivery of this integration with the same identity. */

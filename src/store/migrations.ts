@@ -165,4 +165,46 @@ CREATE TABLE jira_users (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 3,
+    name: "outbound outbox and Discord notifications",
+    sql: `
+-- Rule 7.3: a push or notification is recorded here in the transaction that made the change, then
+-- sent, then marked. 'failed' rows stay in the queue ('hooksync outbound retry'); only 'done' is
+-- finished. payload is JSON: what to push ({"to","from","via"}), read again when the row is sent.
+CREATE TABLE outbox (
+  id             INTEGER PRIMARY KEY,
+  kind           TEXT NOT NULL CHECK (kind IN ('assignee', 'status', 'discord')),
+  issue_id       INTEGER NOT NULL REFERENCES issues(id),
+  integration_id INTEGER REFERENCES integrations(id),
+  external_key   TEXT,
+  payload        TEXT NOT NULL,
+  state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  last_error     TEXT,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL,
+  CHECK ((kind = 'discord') = (integration_id IS NULL AND external_key IS NULL))
+);
+CREATE INDEX outbox_unsent ON outbox(id) WHERE state != 'done';
+CREATE INDEX outbox_issue ON outbox(issue_id, kind);
+
+-- The store's notification channel. Only the webhook id is here: its token (the secret half of
+-- the URL) lives with the credentials, mode 0600.
+CREATE TABLE notify_channels (
+  kind       TEXT PRIMARY KEY CHECK (kind = 'discord'),
+  webhook_id TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Rule 8.1: the message a later change to the issue edits. A message is only editable through the
+-- webhook that posted it, so a new webhook posts anew.
+CREATE TABLE discord_messages (
+  issue_id   INTEGER PRIMARY KEY REFERENCES issues(id),
+  webhook_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`,
+  },
 ];

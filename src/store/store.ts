@@ -4,6 +4,8 @@ import { MAX_REGION, SnowflakeIds } from "./ids.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IntegrationsRepo } from "./integrations-repo.js";
 import { JiraUsersRepo } from "./jira-users-repo.js";
+import { OutboxRepo } from "./outbox-repo.js";
+import { LinksRepo } from "./links-repo.js";
 import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
 
@@ -20,6 +22,8 @@ export class Store {
   private deliveriesRepo?: DeliveriesRepo;
   private subscriptionsRepo?: SubscriptionsRepo;
   private jiraUsersRepo?: JiraUsersRepo;
+  private outboxRepo?: OutboxRepo;
+  private linksRepo?: LinksRepo;
 
   constructor(
     readonly db: Db,
@@ -37,7 +41,7 @@ export class Store {
   }
 
   get deliveries(): DeliveriesRepo {
-    return (this.deliveriesRepo ??= new DeliveriesRepo(this.db));
+    return (this.deliveriesRepo ??= new DeliveriesRepo(this.db, this.ids));
   }
 
   get subscriptions(): SubscriptionsRepo {
@@ -46,6 +50,14 @@ export class Store {
 
   get jiraUsers(): JiraUsersRepo {
     return (this.jiraUsersRepo ??= new JiraUsersRepo(this.db));
+  }
+
+  get outbox(): OutboxRepo {
+    return (this.outboxRepo ??= new OutboxRepo(this.db, this.ids));
+  }
+
+  get links(): LinksRepo {
+    return (this.linksRepo ??= new LinksRepo(this.db));
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { LocalPort } from "../engine/local.js";
 import type {
   ActivityRow,
   IssueStatus,
@@ -17,9 +18,10 @@ interface RawSetting {
 }
 
 /** The engine's view of the store: every statement prepared once per connection. */
-export class SyncRepo implements SyncPort {
+export class SyncRepo implements SyncPort, LocalPort {
   private readonly settings;
   private readonly links;
+  private readonly byKey;
   private readonly mapping;
   private readonly user;
   private readonly member;
@@ -39,15 +41,20 @@ export class SyncRepo implements SyncPort {
       JOIN organizations o ON o.id = io.organization_id
       LEFT JOIN sync_settings s ON s.organization_id = io.organization_id AND s.integration_id = io.integration_id
       WHERE io.integration_id = ?`);
+    const issueColumns = `i.id AS issueId, i.key AS key, p.id AS projectId, p.slug AS project, p.organization_id AS organizationId,
+             i.status AS status, i.assignee_id AS assigneeId, u.email AS assigneeEmail`;
     this.links = db.prepare<[number, string], LinkedIssueRow>(`
-      SELECT i.id AS issueId, i.key AS key, p.id AS projectId, p.slug AS project, p.organization_id AS organizationId,
-             i.status AS status, i.assignee_id AS assigneeId, u.email AS assigneeEmail
+      SELECT ${issueColumns}
       FROM links l
       JOIN issues i ON i.id = l.issue_id
       JOIN projects p ON p.id = i.project_id
       LEFT JOIN users u ON u.id = i.assignee_id
       WHERE l.integration_id = ? AND l.external_key = ?
       ORDER BY i.key`);
+    this.byKey = db.prepare<[string], LinkedIssueRow>(`
+      SELECT ${issueColumns}
+      FROM issues i JOIN projects p ON p.id = i.project_id LEFT JOIN users u ON u.id = i.assignee_id
+      WHERE i.key = ?`);
     this.mapping = db.prepare<[number, string], { resolved: string; unresolved: string }>(
       `SELECT resolved, unresolved FROM status_mappings WHERE integration_id = ? AND external_project = ?`,
     );
@@ -76,6 +83,10 @@ export class SyncRepo implements SyncPort {
 
   linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[] {
     return this.links.all(integrationId, externalKey);
+  }
+
+  issue(key: string): LinkedIssueRow | undefined {
+    return this.byKey.get(key);
   }
 
   statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined {

@@ -48,7 +48,11 @@ export interface JiraFake extends FakeServer<JiraState> {
   deny(requestToken: string): void;
   /** An access token as if the OAuth dance had happened, for tests of the REST calls. */
   grant(consumer: string, user?: string): string;
+  /** Wraps a route handler in Jira's checks for a REST call (OAuth1 signature, access token): for routes added from outside. */
+  rest(handler: RestHandler): Route<JiraState>["handler"];
 }
+
+export type RestHandler = (req: FakeRequest, params: Record<string, string>, user: FakeJiraUser) => FakeReply;
 
 export const TEST_KEY_PEM = readFileSync(join(import.meta.dirname, "..", "fixtures", "oauth", "testcase-rsa.pem"), "utf8");
 
@@ -126,7 +130,7 @@ function verifyOAuth(state: JiraState, req: FakeRequest): Verified | undefined {
   return { ok: true, consumer, ...(token ? { token } : {}) };
 }
 
-const publicUser = (u: FakeJiraUser, selfUrl: string) => ({
+export const publicUser = (u: FakeJiraUser, selfUrl: string) => ({
   self: `${selfUrl}/rest/api/2/user?username=${u.name}`,
   name: u.name,
   key: u.key,
@@ -162,7 +166,7 @@ export async function startJira(
 
   /** REST needs a valid access token; Jira answers an unsigned request as anonymous, and these resources need a user. */
   const rest =
-    (handler: (req: FakeRequest, params: Record<string, string>, user: FakeJiraUser) => FakeReply): Route<JiraState>["handler"] =>
+    (handler: RestHandler): Route<JiraState>["handler"] =>
     (req, params) => {
       const v = verifyOAuth(state, req);
       if (!v) return { status: 401, body: { errorMessages: ["You are not authenticated. Authentication required to perform this operation."], errors: {} } };
@@ -341,6 +345,7 @@ export async function startJira(
       state.accessTokens.set(t, { secret: token(), consumer, user });
       return t;
     },
+    rest,
   });
   return fake;
 }

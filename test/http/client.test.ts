@@ -72,6 +72,16 @@ describe("HttpClient", () => {
     expect(sleeps).toEqual([7000, 10_000]);
   });
 
+  it("prefers a 429 body's retry_after (Discord's float seconds), then Retry-After, then X-RateLimit-Reset-After", async () => {
+    fake.failNext({ status: 429, headers: { "retry-after": "1" }, body: { message: "You are being rate limited.", retry_after: 0.862, global: false } });
+    fake.failNext({ status: 429, headers: { "x-ratelimit-reset-after": "2.5" }, body: "slow down" });
+    fake.failNext({ status: 503, headers: { "x-ratelimit-reset-after": "9" } });
+    const { http, sleeps } = client();
+    await http.request(get());
+    // The last is no rate limit: a 503 backs off as usual (half of 2000 ms).
+    expect(sleeps).toEqual([862, 2500, 1000]);
+  });
+
   it("does not wait out a Retry-After beyond the cap: it says when to come back", async () => {
     fake.failNext({ status: 429, headers: { "retry-after": "3600" }, body: { message: "TF400733: blocked" } });
     const { http, sleeps } = client();
@@ -188,5 +198,12 @@ describe("retry arithmetic", () => {
     expect(redactUrl(new URL("https://x.test/a?api-version=7.1&oauth_verifier=abc&access_token=t&key=JIRAUSER1"))).toBe(
       "https://x.test/a?api-version=7.1&oauth_verifier=***&access_token=***&key=JIRAUSER1",
     );
+  });
+
+  it("redacts a webhook token in the path, and leaves Jira's webhook paths alone", () => {
+    expect(redactUrl(new URL("https://discord.com/api/webhooks/1214560000000000001/tok-EN_123/messages/99?wait=true"))).toBe(
+      "https://discord.com/api/webhooks/1214560000000000001/***/messages/99?wait=true",
+    );
+    expect(redactUrl(new URL("https://jira.test/rest/webhooks/1.0/webhook/12"))).toBe("https://jira.test/rest/webhooks/1.0/webhook/12");
   });
 });

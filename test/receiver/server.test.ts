@@ -45,7 +45,7 @@ describe("serve: routes", () => {
     const get = await r.request("GET", "/hooks/vsts");
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");
-    expect(get.body).toMatchObject({ outcome: "rejected", reason: "method GET not allowed", delivery: 1 });
+    expect(get.body).toMatchObject({ outcome: "rejected", reason: "method GET not allowed", delivery: expect.any(Number) });
     expect(r.rawDeliveries()).toMatchObject([{ verdict: 405, outcome: "rejected", route: "/hooks/vsts" }]);
   });
 });
@@ -56,13 +56,14 @@ describe("serve: Azure DevOps", () => {
     const r = await receiver(w.db);
     const res = await r.postVsts(VSTS_UPDATED);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ outcome: "applied", reason: null, delivery: 1 });
+    expect(res.body).toEqual({ outcome: "applied", reason: null, delivery: expect.any(Number) });
+    const id = res.body.delivery;
     expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber3@hotmail.com");
     const [d] = r.store.deliveries.list();
-    expect(d).toMatchObject({ id: 1, source: "serve", route: "/hooks/vsts", provider: "vsts", integration: VSTS_ID, event: "workitem.updated" });
+    expect(d).toMatchObject({ id, source: "serve", route: "/hooks/vsts", provider: "vsts", integration: VSTS_ID, event: "workitem.updated" });
     expect(d).toMatchObject({ verdict: 200, outcome: "applied" });
     expect(d!.changes).toEqual([{ issue: "BACKEND-1", field: "assignee", from: "fabrikamfiber4@hotmail.com", to: "fabrikamfiber3@hotmail.com" }]);
-    expect((await w.activity()).map((a) => [a.source, a.delivery])).toEqual([["serve", 1]]);
+    expect((await w.activity()).map((a) => [a.source, a.delivery])).toEqual([["serve", id]]);
     expect(r.rawDeliveries()[0]!.body!.equals(VSTS_UPDATED)).toBe(true);
   });
 
@@ -250,6 +251,54 @@ describe("serve: bodies", () => {
   });
 });
 
+describe("serve: order and lookups", () => {
+  const hidden = () => {
+    const p = JSON.parse(JIRA_ASSIGNED.toString());
+    p.issue.fields.assignee.emailAddress = "";
+    return JSON.stringify(p);
+  };
+
+  it("looks up a hidden Jira assignee email after authentication only, and applies what the lookup found", async () => {
+    const w = await world();
+    const asked: string[] = [];
+    const r = await receiver(w.db, {}, {
+      enrich: async (d, integration) => {
+        asked.push(integration);
+        const body = structuredClone((d.body as { value: any }).value);
+        body.issue.fields.assignee.emailAddress = "bob.smith@example.com";
+        return { ...d, body: { ok: true, value: body } };
+      },
+    });
+    expect((await r.postJira(signJwt({ id: JIRA_ID }, "wrong"), hidden())).status).toBe(400);
+    expect(asked).toEqual([]);
+    expect((await r.postJira(signJwt({ id: JIRA_ID }, JIRA_SECRET), hidden())).body.outcome).toBe("applied");
+    expect(asked).toEqual([JIRA_ID]);
+    expect((await w.issues())["WEB-1"]?.assignee).toBe("bob.smith@example.com");
+    // The delivery keeps the bytes as received, not the enriched copy.
+    expect(r.rawDeliveries()[1]!.body!.toString()).toContain('"emailAddress":""');
+  });
+
+  it("commits deliveries in arrival order even when an earlier one waits on a lookup", async () => {
+    const w = await world();
+    const r = await receiver(w.db, {}, {
+      enrich: async (d) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const body = structuredClone((d.body as { value: any }).value);
+        if (body.issue.fields.assignee) body.issue.fields.assignee.emailAddress = "bob.smith@example.com";
+        return { ...d, body: { ok: true, value: body } };
+      },
+    });
+    const jwt = signJwt({ id: JIRA_ID }, JIRA_SECRET);
+    const first = r.postJira(jwt, hidden());
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const second = r.postJira(jwt, raw("jira-issue-updated-unassigned.json"));
+    const [a, b] = [(await first).body, (await second).body];
+    expect([a.outcome, b.outcome]).toEqual(["applied", "applied"]);
+    expect(a.delivery).toBeLessThan(b.delivery);
+    expect((await w.issues())["WEB-1"]?.assignee).toBeNull();
+  });
+});
+
 describe("serve: deliveries", () => {
   it("stores headers lowercased with secrets and the URL token redacted, and never logs them", async () => {
     const w = await world();
@@ -280,11 +329,13 @@ describe("serve: deliveries", () => {
   it("applies a redelivered Azure DevOps notification once (subscriptionId + notificationId)", async () => {
     const w = await world();
     const r = await receiver(w.db);
-    expect((await r.postVsts(VSTS_UPDATED)).body).toMatchObject({ outcome: "applied", delivery: 1 });
+    const first = (await r.postVsts(VSTS_UPDATED)).body;
+    expect(first.outcome).toBe("applied");
     // Undo the change locally: a second apply would show up as a new change.
     await w.run(["import", "-"], { stdin: JSON.stringify({ issues: [{ id: "BACKEND-1", project: "backend", title: "TypeError in checkout", assignee: "fabrikamfiber4@hotmail.com" }] }) });
     const again = await r.postVsts(VSTS_UPDATED);
-    expect(again).toMatchObject({ status: 200, body: { outcome: "ignored", reason: "redelivery of delivery 1", delivery: 2 } });
+    expect(again).toMatchObject({ status: 200, body: { outcome: "ignored", reason: `redelivery of delivery ${first.delivery}` } });
+    expect(again.body.delivery).toBeGreaterThan(first.delivery);
     expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber4@hotmail.com");
     expect(r.count("activity")).toBe(1);
     // Another notification of the same subscription is a new delivery.
@@ -298,9 +349,10 @@ describe("serve: deliveries", () => {
     const r = await receiver(w.db);
     const jwt = signJwt({ id: JIRA_ID }, JIRA_SECRET);
     const id = { "X-Atlassian-Webhook-Identifier": "wh-1" };
-    expect((await r.postJira(jwt, JIRA_ASSIGNED, id)).body.outcome).toBe("applied");
+    const first = (await r.postJira(jwt, JIRA_ASSIGNED, id)).body;
+    expect(first.outcome).toBe("applied");
     const unassign = raw("jira-issue-updated-unassigned.json");
-    expect((await r.postJira(jwt, unassign, id)).body).toMatchObject({ outcome: "ignored", reason: "redelivery of delivery 1" });
+    expect((await r.postJira(jwt, unassign, id)).body).toMatchObject({ outcome: "ignored", reason: `redelivery of delivery ${first.delivery}` });
     expect((await w.issues())["WEB-1"]?.assignee).toBe("bob.smith@example.com");
     expect((await r.postJira(jwt, unassign, { "X-Atlassian-Webhook-Identifier": "wh-2" })).body.outcome).toBe("applied");
   });
@@ -340,6 +392,16 @@ describe("serve: deliveries", () => {
 });
 
 describe("serve: stopping", () => {
+  it("records a request whose client left before its body was complete", async () => {
+    const w = await world();
+    const r = await receiver(w.db);
+    const c = rawRequest(r.port, `POST /hooks/vsts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    c.socket.destroy();
+    await expect.poll(() => r.rawDeliveries()).toMatchObject([{ verdict: null, reason: "the client closed the connection before the body was complete" }]);
+    expect(r.logs).toMatchObject([{ status: null, outcome: "rejected" }]);
+  });
+
   it("lets a request in flight finish, then stops accepting", async () => {
     const w = await world();
     const r = await receiver(w.db);

@@ -65,10 +65,10 @@ describe("DeliveriesRepo", () => {
   it("lists newest last, failed ones alone, and the newest n", () => {
     const s = store();
     const verdicts: [number, "applied" | "ignored" | "rejected"][] = [[200, "applied"], [401, "rejected"], [200, "ignored"], [413, "rejected"]];
-    for (const [verdict, outcome] of verdicts) s.deliveries.record({ ...start(), ...done, integration: "coll", verdict, outcome });
-    expect(s.deliveries.list().map((d) => d.id)).toEqual([1, 2, 3, 4]);
-    expect(s.deliveries.list({ failed: true }).map((d) => d.id)).toEqual([2, 4]);
-    expect(s.deliveries.list({ limit: 3 }).map((d) => d.id)).toEqual([2, 3, 4]);
+    const ids = verdicts.map(([verdict, outcome]) => s.deliveries.record({ ...start(), ...done, integration: "coll", verdict, outcome }));
+    expect(s.deliveries.list().map((d) => d.id)).toEqual(ids);
+    expect(s.deliveries.list({ failed: true }).map((d) => d.id)).toEqual([ids[1], ids[3]]);
+    expect(s.deliveries.list({ limit: 3 }).map((d) => d.id)).toEqual(ids.slice(1));
     expect(s.deliveries.get(99)).toBeUndefined();
   });
 });

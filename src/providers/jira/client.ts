@@ -1,5 +1,6 @@
 import { UpstreamError } from "../../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, parseJson } from "../../http/client.js";
+import { bodyDetail } from "../../http/errors.js";
 import type { JiraCredentials } from "../../config/credentials.js";
 import type { Deps } from "../../deps.js";
 import { OAuthSigner, loadPrivateKey, oauthProblemError, readOAuthProblem, stageOf } from "./oauth.js";
@@ -33,6 +34,20 @@ const LEGACY_WEBHOOKS = "/rest/webhooks/1.0/webhook";
 /** Jira 10 moved the webhook resource (Sentry issues #88722, #92806). */
 const JIRA10_WEBHOOKS = "/rest/jira-webhook/1.0/webhooks";
 
+/** A Jira issue with the fields search and link read. */
+export interface JiraIssue {
+  key: string;
+  fields?: {
+    summary?: string;
+    status?: { name?: string } | null;
+    assignee?: JiraUser | null;
+  };
+}
+
+const ISSUE_FIELDS = "summary,status,assignee";
+
+const NOT_FOUND = { message: "Jira has no such resource", hint: "check the Jira base URL, including any context path such as /jira" };
+
 /** The HTTP client with Jira's words for its errors: every `oauth_problem`, and the usual statuses. */
 export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient {
   return new HttpClient({
@@ -44,7 +59,7 @@ export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient
         message: "Jira denied it",
         hint: "the signed-in Jira user lacks the permission: webhooks need a Jira System Administrator (sign in as one with 'hooksync oauth jira')",
       },
-      404: { message: "Jira has no such resource", hint: "check the Jira base URL, including any context path such as /jira" },
+      404: NOT_FOUND,
     },
     readError: (res, req) => {
       const problem = readOAuthProblem(res);
@@ -131,6 +146,71 @@ export class JiraClient {
     );
     return res.status === 404 ? undefined : parseJson<JiraUser>(res, "Jira", "look up a user");
   }
+
+  /** Undefined when there is no such issue, or the signed-in user may not see it: Jira answers 404 to both. */
+  async issue(key: string): Promise<JiraIssue | undefined> {
+    const what = `read issue ${key}`;
+    const res = await this.http.request(
+      this.call("GET", `/rest/api/2/issue/${encodeURIComponent(key)}?fields=${ISSUE_FIELDS}`, what, { headers: { accept: "application/json" }, accept: [404] }),
+    );
+    if (res.status !== 404) return parseJson<JiraIssue>(res, "Jira", what);
+    // "Issue does not exist or you do not have permission to see it."; any other 404 is a wrong base URL.
+    if (/does not exist/i.test(bodyDetail(res.text, res.headers["content-type"]) ?? "")) return undefined;
+    throw new UpstreamError(`${NOT_FOUND.message} (HTTP 404 on ${what})`, NOT_FOUND.hint);
+  }
+
+  /** The issues a JQL query selects, at most max. */
+  async search(jql: string, max: number): Promise<JiraIssue[]> {
+    const query = new URLSearchParams({ jql, maxResults: String(max), fields: ISSUE_FIELDS });
+    const res = await this.http.json<{ issues?: JiraIssue[] }>(this.call("GET", `/rest/api/2/search?${query}`, "search issues"));
+    return res.issues ?? [];
+  }
+
+  /** Users who may be assigned the issue; Jira Server matches the query against user name, display name and email. */
+  async assignableUsers(key: string, query: string): Promise<JiraUser[]> {
+    const q = new URLSearchParams({ issueKey: key, username: query });
+    return this.http.json(this.call("GET", `/rest/api/2/user/assignable/search?${q}`, `find a user assignable to ${key}`));
+  }
+
+  /** Assigns the issue to a user name; null unassigns it. */
+  async assign(key: string, name: string | null): Promise<void> {
+    await this.http.request(this.call("PUT", `/rest/api/2/issue/${encodeURIComponent(key)}/assignee`, `assign ${key}`, { json: { name } }));
+  }
+
+  /** The issue's status and the id of its project (the key of its status mapping). */
+  async statusOf(key: string): Promise<{ status: JiraStatus; projectId: string }> {
+    const what = `read the status of ${key}`;
+    const issue = await this.http.json<{ fields?: { status?: JiraStatus; project?: { id?: string } } }>(
+      this.call("GET", `/rest/api/2/issue/${encodeURIComponent(key)}?fields=status,project`, what),
+    );
+    const status = issue.fields?.status;
+    const projectId = issue.fields?.project?.id;
+    if (!status?.id || !projectId) throw new UpstreamError(`Jira answered ${what} without its status or project`, "is the Jira base URL right?");
+    return { status, projectId };
+  }
+
+  /** The transitions the issue's workflow offers from its current status. */
+  async transitions(key: string): Promise<JiraTransition[]> {
+    const res = await this.http.json<{ transitions?: JiraTransition[] }>(this.call("GET", `/rest/api/2/issue/${encodeURIComponent(key)}/transitions`, `list the transitions of ${key}`));
+    return res.transitions ?? [];
+  }
+
+  /** Not repeated on a lost answer: a transition done twice can move the issue on again. */
+  async transition(key: string, id: string): Promise<void> {
+    await this.http.request(this.call("POST", `/rest/api/2/issue/${encodeURIComponent(key)}/transitions`, `move ${key}`, { json: { transition: { id } } }));
+  }
+}
+
+export interface JiraStatus {
+  id: string;
+  name?: string;
+}
+
+export interface JiraTransition {
+  id: string;
+  name?: string;
+  /** Absent on some global transitions (the fixture's "Kicked"). */
+  to?: JiraStatus;
 }
 
 function withId(w: Omit<JiraWebhook, "id"> & { id?: string | number }): JiraWebhook {

@@ -1,0 +1,143 @@
+import type { Command } from "commander";
+import { UpstreamError, UsageError } from "../errors.js";
+import { type ExternalIssue, type ProviderName, providerNames } from "../providers/types.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { Store } from "../store/store.js";
+import type { Context, ContextFactory } from "./context.js";
+import { cell } from "./safe-text.js";
+import { type VstsFlags, addHttpOptions, integrationFor, withJira, withVsts } from "./trackers.js";
+
+export type LinkAction = "linked" | "already linked" | "unlinked" | "not linked";
+
+/** `hooksync link|unlink --json`. */
+export interface LinkResult {
+  issue: string;
+  integration: string;
+  externalKey: string;
+  action: LinkAction;
+  /** The external issue as the tracker showed it when linking; null when not asked (--no-verify, already linked, unlink). */
+  external: ExternalIssue | null;
+}
+
+export interface LinkOptions extends VstsFlags {
+  /** False with --no-verify. */
+  verify?: boolean;
+}
+
+const WORDS: Record<ProviderName, { thing: string; key: string; example: string }> = {
+  vsts: { thing: "work item", key: "work item id", example: "123" },
+  jira: { thing: "issue", key: "Jira issue key", example: "PROJ-123" },
+};
+
+interface Target {
+  store: Store;
+  integration: IntegrationRow;
+  issueId: number;
+  /** As the tracker's webhooks name it, so a link matches them: "123" (no leading zeros), "PROJ-12". */
+  externalKey: string;
+}
+
+async function providerModules() {
+  const [vsts, jira] = await Promise.all([import("../providers/vsts/issues.js"), import("../providers/jira/issues.js")]);
+  return { vsts, jira };
+}
+
+/**
+ * The local issue, the integration (--integration, else the only one of the provider whose key
+ * shape rawKey has) and the external key written as that provider's webhooks write it.
+ */
+async function target(ctx: Context, issue: string, rawKey: string, integrationId: string | undefined): Promise<Target> {
+  const { vsts, jira } = await providerModules();
+  const keyOf: Record<ProviderName, (raw: string) => string | undefined> = { vsts: (raw) => vsts.workItemId(raw)?.toString(), jira: jira.issueKey };
+  const guessed = integrationId ? undefined : providerNames.find((p) => keyOf[p](rawKey) !== undefined);
+  const { store, integration } = await integrationFor(ctx, guessed, integrationId);
+  const externalKey = keyOf[integration.provider](rawKey);
+  const words = WORDS[integration.provider];
+  if (!externalKey) throw new UsageError(`${rawKey} is not a ${words.key}`, `integration ${integration.externalId} is ${integration.provider}: give a key like ${words.example}`);
+  const issueId = store.links.issueId(issue);
+  if (issueId === undefined) throw new UsageError(`no issue ${issue}`, "see 'hooksync issue list'");
+  return { store, integration, issueId, externalKey };
+}
+
+/** The external issue as the tracker has it; a missing one is a failure that says how to link anyway. */
+async function verify(ctx: Context, opts: LinkOptions, t: Target): Promise<ExternalIssue> {
+  const { vsts, jira } = await providerModules();
+  const flags = { ...opts, integration: t.integration.externalId };
+  const found =
+    t.integration.provider === "vsts"
+      ? await withVsts(ctx, flags, ({ client }) => vsts.workItemIssue(client, Number(t.externalKey)), "work items")
+      : await withJira(ctx, flags, ({ client }) => jira.jiraIssue(client, t.externalKey));
+  if (found) return found;
+  const words = WORDS[t.integration.provider];
+  throw new UpstreamError(
+    `no ${words.thing} ${t.externalKey} in ${t.integration.name}`,
+    `check the ${words.key}; the tracker answers the same when the token's user may not see it; --no-verify links it anyway`,
+  );
+}
+
+const result = (issue: string, t: Target, action: LinkAction, external: ExternalIssue | null = null): LinkResult => ({
+  issue,
+  integration: t.integration.externalId,
+  externalKey: t.externalKey,
+  action,
+  external,
+});
+
+/** Idempotent: linking a pair already linked changes nothing and asks the tracker nothing. */
+export async function runLink(ctx: Context, issue: string, rawKey: string, opts: LinkOptions): Promise<{ result: LinkResult; name: string }> {
+  const t = await target(ctx, issue, rawKey, opts.integration);
+  const name = t.integration.name;
+  if (t.store.links.has(t.issueId, t.integration.id, t.externalKey)) return { result: result(issue, t, "already linked"), name };
+  const external = opts.verify === false ? null : await verify(ctx, opts, t);
+  const added = t.store.links.add(t.issueId, t.integration.id, t.externalKey);
+  return { result: result(issue, t, added ? "linked" : "already linked", external), name };
+}
+
+export async function runUnlink(ctx: Context, issue: string, rawKey: string, opts: { integration?: string }): Promise<{ result: LinkResult; name: string }> {
+  const t = await target(ctx, issue, rawKey, opts.integration);
+  const removed = t.store.links.delete(t.issueId, t.integration.id, t.externalKey);
+  return { result: result(issue, t, removed ? "unlinked" : "not linked"), name: t.integration.name };
+}
+
+function render(ctx: Context, { result: r, name }: { result: LinkResult; name: string }): void {
+  if (ctx.json) return ctx.out.json(r);
+  const where = `${r.externalKey} (${cell(name)})`;
+  const shown = r.external ? `: ${cell(r.external.title, 60)} [${cell(r.external.status)}]` : ", not checked with the tracker";
+  const lines: Record<LinkAction, string> = {
+    linked: `linked ${r.issue} to ${where}${shown}`,
+    "already linked": `${r.issue} is already linked to ${where}`,
+    unlinked: `unlinked ${r.issue} from ${where}`,
+    "not linked": `${r.issue} was not linked to ${where}`,
+  };
+  ctx.out.text(lines[r.action]);
+}
+
+const ISSUE_ARG = "the local issue (BACKEND-1; see 'hooksync issue list')";
+const KEY_ARG = "the work item id (123) or Jira issue key (PROJ-123)";
+const INTEGRATION_OPT = "the integration (default: the only one of the tracker the key's shape names)";
+
+export function defineLink(program: Command, context: ContextFactory): void {
+  addHttpOptions(
+    program
+      .command("link")
+      .description("link a local issue to a work item or Jira issue, so the tracker's webhooks sync it (idempotent)")
+      .argument("<issue>", ISSUE_ARG)
+      .argument("<externalKey>", KEY_ARG)
+      .option("--integration <externalId>", INTEGRATION_OPT)
+      .option("--no-verify", "link without asking the tracker whether the issue exists (offline)")
+      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)"),
+  ).action(async (issue: string, key: string, opts: LinkOptions, cmd: Command) => {
+    const ctx = context(cmd);
+    render(ctx, await runLink(ctx, issue, key, opts));
+  });
+  program
+    .command("unlink")
+    .description("remove a link between a local issue and an external one (idempotent)")
+    .argument("<issue>", ISSUE_ARG)
+    .argument("<externalKey>", KEY_ARG)
+    .option("--integration <externalId>", INTEGRATION_OPT)
+    .action(async (issue: string, key: string, opts: { integration?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      render(ctx, await runUnlink(ctx, issue, key, opts));
+    });
+}

@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { CancelledError, UsageError } from "../errors.js";
+import type { DeletedProject } from "../store/delete-project.js";
+import type { Context, ContextFactory } from "./context.js";
+
+/** Rule 9.2: after a confirmation (or --yes), the project and everything hanging off its issues, in one transaction. */
+export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?: boolean }): Promise<DeletedProject> {
+  const store = await ctx.store();
+  const { deleteProject, projectIssueCount } = await import("../store/delete-project.js");
+  const issues = projectIssueCount(store.db, slug);
+  if (issues === undefined) throw new UsageError(`no project ${slug}`, "see 'hooksync issue list'");
+  if (!opts.yes) {
+    if (!ctx.deps.io.stdinIsTTY) throw new UsageError(`deleting project ${slug} needs a confirmation, and there is no terminal to ask on`, "pass --yes to delete without asking");
+    const sure = await ctx.deps.prompter.confirm({
+      message: `Delete project ${slug} with its ${issues} issue${issues === 1 ? "" : "s"}, their links, activity and unsent pushes? This cannot be undone.`,
+      supply: "--yes",
+      default: false,
+    });
+    if (!sure) throw new CancelledError(`project ${slug} was not deleted`);
+  }
+  // Asked before, counted inside: what the transaction removed, even if a writer came in between.
+  const deleted = store.inTransaction(() => deleteProject(store.db, slug));
+  if (!deleted) throw new UsageError(`no project ${slug}`, "another hooksync deleted it meanwhile");
+  return deleted;
+}
+
+function render(ctx: Context, d: DeletedProject): void {
+  if (ctx.json) return ctx.out.json(d);
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  ctx.out.text(
+    `deleted project ${d.project}: ${n(d.issues, "issue")}, ${n(d.links, "link")}, ${n(d.activity, "activity row")}, ` +
+      `${n(d.memberships, "membership")}, ${n(d.outbox, "outbox row")}, ${n(d.discordMessages, "Discord message id")}`,
+  );
+}
+
+export function defineProject(program: Command, context: ContextFactory): void {
+  const project = program.command("project").description("local projects");
+  project
+    .command("delete")
+    .description("delete a project with its issues, links, activity, outbox rows and notification state (asks first)")
+    .argument("<slug>", "the project")
+    .option("-y, --yes", "do not ask (scripts)")
+    .action(async (slug: string, opts: { yes?: boolean }, cmd: Command) => {
+      const ctx = context(cmd);
+      render(ctx, await runProjectDelete(ctx, slug, opts));
+    });
+}

@@ -1,0 +1,16 @@
+import type { Command } from "commander";
+import type { ContextFactory } from "./context.js";
+import { defineLocalChange } from "./local-change.js";
+
+export function defineResolve(program: Command, context: ContextFactory): void {
+  defineLocalChange(program, context, {
+    name: "resolve",
+    description: "resolve a local issue, then move the linked tracker issues to their mapped resolved status",
+    change: () => ({ kind: "resolve" }),
+  });
+  defineLocalChange(program, context, {
+    name: "unresolve",
+    description: "reopen a local issue, then move the linked tracker issues to their mapped unresolved status",
+    change: () => ({ kind: "unresolve" }),
+  });
+}
