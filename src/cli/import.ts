@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { ProviderName } from "../providers/types.js";
 import type { ImportSummary } from "../store/import.js";
 import type { Context, ContextFactory } from "./context.js";
 import { readJsonDocument } from "./read-json.js";
@@ -7,7 +8,12 @@ export async function runImport(ctx: Context, file: string): Promise<ImportSumma
   const data = await readJsonDocument(file, ctx.deps.io.stdin, ctx.deps.io.cwd);
   const store = await ctx.store();
   const { importData } = await import("../store/import.js");
-  return importData(store, data, () => ctx.deps.randomBytes(32).toString("base64url"), file === "-" ? "stdin" : file);
+  const { externalKeyOf, externalKeyShape } = await import("../providers/keys.js");
+  const normalize = (provider: string, raw: string) => {
+    const key = externalKeyOf[provider as ProviderName](raw);
+    return key ? { key } : { problem: `${JSON.stringify(raw)} is not ${externalKeyShape[provider as ProviderName]}` };
+  };
+  return importData(store, data, () => ctx.deps.randomBytes(32).toString("base64url"), file === "-" ? "stdin" : file, normalize);
 }
 
 export function renderSummary(ctx: Context, summary: ImportSummary): void {

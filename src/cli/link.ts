@@ -47,8 +47,7 @@ async function providerModules() {
  * shape rawKey has) and the external key written as that provider's webhooks write it.
  */
 async function target(ctx: Context, issue: string, rawKey: string, integrationId: string | undefined): Promise<Target> {
-  const { vsts, jira } = await providerModules();
-  const keyOf: Record<ProviderName, (raw: string) => string | undefined> = { vsts: (raw) => vsts.workItemId(raw)?.toString(), jira: jira.issueKey };
+  const { externalKeyOf: keyOf } = await import("../providers/keys.js");
   const guessed = integrationId ? undefined : providerNames.find((p) => keyOf[p](rawKey) !== undefined);
   const { store, integration } = await integrationFor(ctx, guessed, integrationId);
   const externalKey = keyOf[integration.provider](rawKey);

@@ -38,7 +38,10 @@ type Row = Record<string, unknown>;
  * path. Importing the same file again changes nothing (webhook secrets are generated only for
  * integrations that have none).
  */
-export function importData(store: Store, value: unknown, newSecret: () => string, label: string): ImportSummary {
+/** A link's external key as the provider's webhooks write it, or why it is not one. */
+export type KeyNormalizer = (provider: string, raw: string) => { key: string } | { problem: string };
+
+export function importData(store: Store, value: unknown, newSecret: () => string, label: string, normalizeKey: KeyNormalizer): ImportSummary {
   const valid = validateImport(value);
   if (!valid.ok) throw new RejectedInputError(`${label} was refused, nothing imported`, "fix the file and import it again", valid.problems);
   const data = valid.value;
@@ -50,7 +53,7 @@ export function importData(store: Store, value: unknown, newSecret: () => string
   class Abort extends Error {}
   try {
     store.inTransaction(() => {
-      new Importer(store.db, problems, summary, newSecret).run(data);
+      new Importer(store.db, problems, summary, newSecret, normalizeKey).run(data);
       if (problems.list.length) throw new Abort();
     });
   } catch (err) {
@@ -88,6 +91,7 @@ class Importer {
     private readonly problems: Problems,
     private readonly summary: ImportSummary,
     private readonly newSecret: () => string,
+    private readonly normalizeKey: KeyNormalizer,
   ) {}
 
   private id(sql: string, key: unknown): number | undefined {
@@ -302,7 +306,10 @@ class Importer {
       if (issue === undefined) p.add(["links", i, "issue"], `no issue ${JSON.stringify(l.issue)}`);
       if (integ === undefined) p.add(["links", i, "integration"], `no integration ${JSON.stringify(l.integration)}`);
       if (issue === undefined || integ === undefined) return;
-      const r = this.db.prepare("INSERT OR IGNORE INTO links (issue_id, integration_id, external_key) VALUES (?, ?, ?)").run(issue, integ, l.externalKey);
+      const provider = (this.db.prepare("SELECT provider FROM integrations WHERE id = ?").get(integ) as { provider: string }).provider;
+      const key = this.normalizeKey(provider, l.externalKey);
+      if ("problem" in key) return p.add(["links", i, "externalKey"], key.problem);
+      const r = this.db.prepare("INSERT OR IGNORE INTO links (issue_id, integration_id, external_key) VALUES (?, ?, ?)").run(issue, integ, key.key);
       this.summary.links[r.changes ? "created" : "unchanged"]++;
     });
   }

@@ -114,6 +114,31 @@ describe("import", () => {
     expect(JSON.parse(r.stdout).error.problems).toEqual(["sync[0]: integration j does not belong to organization b"]);
   });
 
+  it("writes link keys the way webhooks write them, and refuses keys of the wrong shape", async () => {
+    const base = {
+      organizations: [{ slug: "o", name: "O" }],
+      projects: [{ slug: "p", organization: "o" }],
+      integrations: [
+        { provider: "vsts", externalId: "v", name: "V", organizations: ["o"] },
+        { provider: "jira", externalId: "j", name: "J", organizations: ["o"] },
+      ],
+      issues: [{ id: "P-1", project: "p", title: "t" }],
+    };
+    const db = freshDb();
+    const ok = await importJson(db, { ...base, links: [{ issue: "P-1", integration: "v", externalKey: "0005" }, { issue: "P-1", integration: "j", externalKey: "prja-37" }] });
+    expect(ok.code).toBe(0);
+    const list = JSON.parse((await run(["issue", "list", "--json", "--db", db])).stdout);
+    expect(list[0].links).toEqual([
+      { integration: "j", externalKey: "PRJA-37" },
+      { integration: "v", externalKey: "5" },
+    ]);
+    const bad = await importJson(freshDb(), { ...base, links: [{ issue: "P-1", integration: "v", externalKey: "PRJA-1" }, { issue: "P-1", integration: "j", externalKey: "42" }] });
+    expect(JSON.parse(bad.stdout).error.problems).toEqual([
+      'links[0].externalKey: "PRJA-1" is not a work item id, like 123',
+      'links[1].externalKey: "42" is not a Jira issue key, like PROJ-123',
+    ]);
+  });
+
   it("refuses an empty or broken file with a one-line error", async () => {
     const empty = await run(["import", "-", "--db", freshDb()], { stdin: "" });
     expect(empty).toMatchObject({ code: 1, stderr: "hooksync: - is empty (it must hold one JSON object)\n" });
