@@ -196,16 +196,13 @@ async function* mapChunks(chunks: AsyncIterable<Buffer>, f: (c: Buffer) => RawPa
   for await (const c of chunks) yield f(c);
 }
 
+/**
+ * A pretty-printed document opens with a line that is not JSON alone: "{", or `{ "a": 1,`. A
+ * truncated or broken NDJSON line is not JSON either, but it does not end in an opener or a comma.
+ */
 function isDocumentStart(line: Buffer): boolean {
   const text = line.toString("utf8").trim();
-  if (!text.startsWith("{")) return false;
-  try {
-    JSON.parse(text);
-    return false;
-  } catch {
-    // "{" or `{ "a": 1,` open a multi-line document; a complete-looking line is a broken NDJSON line.
-    return !text.endsWith("}");
-  }
+  return text.startsWith("{") && /[{[,]$/.test(text);
 }
 
 async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label: string): Batches {

@@ -42,7 +42,17 @@ export function processBatch(store: Store, deliveries: readonly Delivery[], opts
   );
 }
 
+/** Reasons quote payload text (event types, keys, ids): a hostile payload must not make them megabytes. */
+export const MAX_QUOTED = 300;
+const clip = (s: string): string => (s.length > MAX_QUOTED ? `${s.slice(0, MAX_QUOTED)}... (${s.length - MAX_QUOTED} more characters)` : s);
+const clipOrNull = (s: string | null): string | null => (s === null ? null : clip(s));
+
 function decide(store: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Outcome {
+  const o = decideUnbounded(store, input, opts, at, deliveryId);
+  return { ...o, event: clipOrNull(o.event), integration: clipOrNull(o.integration), reason: clipOrNull(o.reason), notes: o.notes.map(clip) };
+}
+
+function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Outcome {
   const out: Outcome = {
     source: input.source,
     provider: null,

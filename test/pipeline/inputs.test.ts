@@ -44,6 +44,11 @@ describe("readPayloads", () => {
     expect(ps[1]).toMatchObject({ source: "in:2", body: { ok: false, reason: expect.stringMatching(/^not valid JSON: /) } });
   });
 
+  it("reads a truncated first NDJSON line as a broken line, not as the start of a document", async () => {
+    const ps = await read('{"a":"trunc\n{"a":2}\n');
+    expect(values(ps)).toEqual([{ error: expect.stringMatching(/^not valid JSON/) }, { a: 2 }]);
+  });
+
   it("reports a truncated array", async () => {
     const ps = await read('[{"a":1},{"a":');
     expect(values(ps)).toEqual([{ a: 1 }, { error: "truncated JSON array: no closing ]" }]);
