@@ -12,7 +12,7 @@ export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?:
   if (!opts.yes) {
     if (!ctx.deps.io.stdinIsTTY) throw new UsageError(`deleting project ${slug} needs a confirmation, and there is no terminal to ask on`, "pass --yes to delete without asking");
     const sure = await ctx.deps.prompter.confirm({
-      message: `Delete project ${slug} with its ${issues} issue${issues === 1 ? "" : "s"}, their links, activity and unsent pushes? This cannot be undone.`,
+      message: `Delete project ${slug} with its ${issues} issue${issues === 1 ? "" : "s"}, their links, activity and pushes? This cannot be undone.`,
       supply: "--yes",
       default: false,
     });

@@ -111,6 +111,7 @@ class Senders {
 
   async send(row: OutboxRow): Promise<Sent> {
     if (row.kind === "discord") return this.notify(row);
+    if (!this.store.outbox.stillLinked(row)) return { detail: `not sent: ${row.issue} is no longer linked to ${row.externalKey}` };
     const integration = this.store.integrations.byExternalId(row.integration!)!;
     const pusher = integration.provider === "vsts" ? await this.vstsFor(integration) : await this.jiraFor(integration);
     const key = row.externalKey!;

@@ -75,6 +75,7 @@ export class OutboxRepo {
   private readonly dropDiscord;
   private readonly tally;
   private readonly unsentTotal;
+  private readonly linked;
 
   constructor(
     db: Db,
@@ -117,6 +118,9 @@ export class OutboxRepo {
       ON CONFLICT (kind) DO UPDATE SET webhook_id = excluded.webhook_id, created_at = excluded.created_at`);
     this.deleteChannel = db.prepare(`DELETE FROM notify_channels WHERE kind = 'discord'`);
     this.dropDiscord = db.prepare(`DELETE FROM outbox WHERE kind = 'discord' AND state != 'done'`);
+    this.linked = db.prepare<[number, number, string], { ok: number }>(
+      `SELECT 1 AS ok FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`,
+    );
     this.unsentTotal = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE state != 'done'`);
     this.tally = db.prepare<[], { kind: OutboxKind; state: OutboxState; n: number }>(`SELECT kind, state, COUNT(*) AS n FROM outbox GROUP BY kind, state`);
   }
@@ -164,6 +168,11 @@ export class OutboxRepo {
    */
   claim(row: Pick<OutboxRow, "id" | "attempts">, at: string): boolean {
     return this.claimRow.run(at, row.id, row.attempts).changes === 1;
+  }
+
+  /** Whether a push's link still exists: one unlinked since it was queued must not be sent. */
+  stillLinked(row: Pick<OutboxRow, "issueId" | "integrationId" | "externalKey">): boolean {
+    return row.integrationId === null || this.linked.get(row.issueId, row.integrationId, row.externalKey!) !== undefined;
   }
 
   done(id: number, at: string): void {

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { CredentialStore } from "../../src/config/credentials.js";
 import { JIRA_ID, VSTS_ID, outboundWorld } from "../outbound.js";
@@ -269,6 +270,18 @@ describe("failed pushes (behaviour.md 7.3)", () => {
     const retry = await w.run(["outbound", "retry", "--pat-stdin"], { stdin: `${w.azure.state.pat}\n`, env: { AZURE_DEVOPS_EXT_PAT: "" } });
     expect(retry.code).toBe(0);
     expect(trackers().workItem["System.AssignedTo"]).toBe("jane.doe@example.com");
+  });
+
+  it("7.3 a push whose link was removed since it was queued is not sent", async () => {
+    w.jira.failNext({ status: 500 }, { times: 4 });
+    await w.run(["assign", "BACKEND-1", "jane.doe@example.com"]);
+    const db = new Database(w.db);
+    db.prepare("DELETE FROM links WHERE external_key = 'PRJA-37'").run();
+    db.close();
+    w.jira.reset();
+    const retry = await w.run(["outbound", "retry", "--json"]);
+    expect(json(retry)).toEqual([expect.objectContaining({ externalKey: "PRJA-37", ok: true, detail: "not sent: BACKEND-1 is no longer linked to PRJA-37" })]);
+    expect(w.jira.requests).toEqual([]);
   });
 
   it("outbound list, retry --id and discard", async () => {

@@ -71,6 +71,12 @@ describe("notify discord", () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain("hooksync: Discord does not know this webhook (deleted, or a wrong URL) (HTTP 404 on check the webhook): Unknown Webhook");
     expect(json(await w.run(["notify", "status", "--json"])).discord.enabled).toBe(false);
+    // --no-check stores it without asking (Discord unreachable from here); sending will say what is wrong.
+    w.discord.reset();
+    const unchecked = await w.run(["notify", "discord", "--webhook-url-stdin", "--no-check"], { stdin: hook.url });
+    expect(unchecked.code).toBe(0);
+    expect(w.discord.requests).toEqual([]);
+    expect(json(await w.run(["notify", "status", "--json"])).discord.enabled).toBe(true);
   });
 
   it("--off stops notifying and drops the notifications not sent yet", async () => {

