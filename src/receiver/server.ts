@@ -330,7 +330,7 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
           outcome: o.outcome,
           reason: o.reason,
           changes: o.changes,
-        }),
+        }, start.body),
     });
     return { status: verdictOf(outcome), outcome: outcome.outcome, reason: outcome.reason, delivery: id };
   }

@@ -72,8 +72,8 @@ export class DeliveriesRepo {
     this.insert = db.prepare<[number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer | null, number | null, string, string | null, string]>(`
       INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, event, headers, body, verdict, outcome, reason, changes)
       VALUES (?, ?, ?, ?, ?, ${INTEGRATION_ID}, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.update = db.prepare<[string | null, string | null, number | null, string, string | null, string, number]>(`
-      UPDATE deliveries SET integration_id = ${INTEGRATION_ID}, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?
+    this.update = db.prepare<[string | null, string | null, number | null, string, string | null, string, Buffer | null, number]>(`
+      UPDATE deliveries SET integration_id = ${INTEGRATION_ID}, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = ?
       WHERE id = ?`);
     this.applied = db.prepare<[string, string, string], { id: number }>(`
       SELECT d.id FROM deliveries d JOIN integrations g ON g.id = d.integration_id
@@ -88,13 +88,17 @@ export class DeliveriesRepo {
     this.one = db.prepare<[number], FullRow>(`SELECT d.headers, d.body, ${VIEW} WHERE d.id = ?`);
   }
 
-  /** Inserts the row and returns its id, the activity rows' delivery_id; finish() completes it. */
+  /**
+   * Inserts the row and returns its id, the activity rows' delivery_id; finish() completes it.
+   * The body is written by finish() only: an UPDATE rewrites the whole record, overflow pages
+   * and all, so a body inserted here would be written to the WAL twice per delivery.
+   */
   begin(d: DeliveryStart): number {
-    return this.record({ ...d, ...UNFINISHED });
+    return this.record({ ...d, ...UNFINISHED, body: null });
   }
 
-  finish(id: number, e: DeliveryEnd): void {
-    this.update.run(e.integration, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), id);
+  finish(id: number, e: DeliveryEnd, body: Buffer | null): void {
+    this.update.run(e.integration, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, id);
   }
 
   /** A delivery refused before the pipeline (401, 413, ...): one row, nothing else written. */

@@ -24,7 +24,7 @@ describe("DeliveriesRepo", () => {
     const s = store();
     const id = s.inTransaction(() => {
       const id = s.deliveries.begin(start());
-      s.deliveries.finish(id, { ...done, integration: "coll", outcome: "applied" });
+      s.deliveries.finish(id, { ...done, integration: "coll", outcome: "applied" }, Buffer.from("{}"));
       return id;
     });
     expect(s.deliveries.get(id)).toEqual({
