@@ -1,8 +1,9 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { table } from "../io/style.js";
 import type { ActivityView } from "../store/views.js";
 import type { Context, ContextFactory } from "./context.js";
 import { UsageError } from "../errors.js";
+import { wholeNumber } from "./numbers.js";
 
 export async function runActivity(ctx: Context, opts: { issue?: string; limit?: number }): Promise<ActivityView[]> {
   const store = await ctx.store();
@@ -36,18 +37,13 @@ function render(ctx: Context, rows: ActivityView[]): void {
   );
 }
 
-const positive = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number above 0");
-  return n;
-};
 
 export function defineActivity(program: Command, context: ContextFactory): void {
   program
     .command("activity")
     .description("the activity log, newest last")
     .option("--issue <id>", "only this issue (BACKEND-1)")
-    .option("--limit <n>", "only the newest n entries", positive)
+    .option("--limit <n>", "only the newest n entries", wholeNumber(1))
     .action(async (opts: { issue?: string; limit?: number }, cmd: Command) => {
       const ctx = context(cmd);
       const rows = await runActivity(ctx, opts);

@@ -56,7 +56,7 @@ async function credentialChecks(ctx: Context): Promise<Check[]> {
   const { configDir } = await import("../config/credentials.js");
   const dir = configDir(ctx.deps.io.env);
   const file = join(dir, "credentials.json");
-  if (!existsSync(file)) return [{ check: "credentials", verdict: "ok", detail: `none stored (${file}); only Jira OAuth needs them` }];
+  if (!existsSync(file)) return [{ check: "credentials", verdict: "ok", detail: `none stored (${file}); Jira OAuth tokens and the Discord webhook go there` }];
   const fileMode = mode(file);
   const dirMode = mode(dirname(file));
   const open = (fileMode & 0o077) !== 0 || (dirMode & 0o077) !== 0;

@@ -1,21 +1,27 @@
 import type { Change } from "../engine/types.js";
 import type { Style } from "../io/style.js";
 import type { Outcome } from "../pipeline/delivery.js";
+import { cell } from "./safe-text.js";
 
 const describeChange = (c: Change, s: Style): string =>
   `${s.bold(c.issue)} ${c.field} ${c.from ?? s.dim("(none)")} -> ${c.to ?? s.dim("(none)")}`;
 
-/** One line a person reads per payload; the JSON twin is the Outcome itself. */
+/**
+ * One line a person reads per payload; the JSON twin is the Outcome itself. Event types and
+ * reasons quote the payload, so control characters are escaped: a crafted payload cannot send
+ * escape codes to the terminal.
+ */
 export function outcomeLine(o: Outcome, s: Style): string {
-  const what = [o.provider, o.event].filter(Boolean).join(" ");
+  const what = [o.provider, o.event === null ? null : cell(o.event, 300)].filter(Boolean).join(" ");
   const head = `${s.dim(o.source)}${what ? ` ${what}` : ""}`;
+  const reason = cell(o.reason ?? "", 300);
   switch (o.outcome) {
     case "applied":
       return `${s.green("applied ")} ${head}: ${o.changes.map((c) => describeChange(c, s)).join(", ")}`;
     case "ignored":
-      return `${s.yellow("ignored ")} ${head}: ${o.reason}`;
+      return `${s.yellow("ignored ")} ${head}: ${reason}`;
     case "rejected":
-      return `${s.red("rejected")} ${head}: ${o.reason}`;
+      return `${s.red("rejected")} ${head}: ${reason}`;
   }
 }
 

@@ -116,3 +116,14 @@ describe("replay", () => {
     expect(out.at(-1)).toMatchObject({ source: `${file}:${lines.length}`, outcome: "ignored", integration: VSTS_ID });
   }, 120_000);
 });
+
+describe("replay's lines for people", () => {
+  it("escapes control characters that a payload puts in its event type", async () => {
+    const w = await world();
+    const p = loadFixture("vsts-git-push.json");
+    p.eventType = "git.push\u001b[2J\u0007";
+    const r = await w.run(["replay", "-"], { stdin: JSON.stringify(p) });
+    expect(r.stdout).not.toMatch(/\u001b|\u0007/);
+    expect(r.stdout).toContain("event type git.push\\u001b[2J\\u0007 is not synced");
+  });
+});
