@@ -64,6 +64,7 @@ export async function benchReplay(dir, { payloads = 100_000, issues = 10_000, ru
   return {
     payloads,
     issues,
+    rssPayloads,
     cliPayloadsPerSecond: Math.round(cliRate),
     floorPayloadsPerSecond: Math.round(floorRate),
     ratio: cliRate / floorRate,

@@ -5,24 +5,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchColdStart } from "./coldstart.js";
 import { benchReplay } from "./replay.js";
+import { benchServe } from "./serve.js";
 
 const quick = process.argv.includes("--quick");
 const dir = mkdtempSync(join(tmpdir(), "hooksync-bench-"));
 const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+const count = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 try {
   const started = Date.now();
   const replay = await benchReplay(dir, quick ? { payloads: 10_000, runs: 1, rssPayloads: 50_000 } : {});
   const cold = benchColdStart(join(dir, "pristine.db"), quick ? 5 : 21);
+  const serve = await benchServe(quick ? { seconds: 3 } : { seconds: 10 });
   const rows = [
-    ["replay payloads/s (100k, 10k linked issues)", replay.cliPayloadsPerSecond, `floor ${replay.floorPayloadsPerSecond}`, replay.ratio, ">= 0.50"],
-    ["replay peak RSS (1M payloads)", mb(replay.peakRssBytes1M), "", replay.peakRssBytes1M / (150 * 1024 * 1024), "< 1.00 of 150 MB"],
+    [`replay payloads/s (${count(replay.payloads)}, ${count(replay.issues)} linked issues)`, replay.cliPayloadsPerSecond, `floor ${replay.floorPayloadsPerSecond}`, replay.ratio, ">= 0.50"],
+    [`replay peak RSS (${count(replay.rssPayloads)} payloads)`, mb(replay.peakRssBytes1M), "", replay.peakRssBytes1M / (150 * 1024 * 1024), "< 1.00 of 150 MB"],
     ["cold start: --version", `${cold.versionMs.toFixed(1)} ms`, `node -e 0: ${cold.nodeMs.toFixed(1)} ms`, cold.versionRatio, "<= 1.50"],
     ["cold start: issue list", `${cold.issueListMs.toFixed(1)} ms`, `node -e 0: ${cold.nodeMs.toFixed(1)} ms`, cold.issueListRatio, ""],
+    [`serve req/s (${serve.connections} connections, FULL sync)`, serve.receiver.requestsPerSecond, `bare node:http ${serve.bare.requestsPerSecond}`, serve.ratio, ">= 0.40"],
+    ["serve p99 latency", `${serve.receiver.p99Ms} ms`, `bare ${serve.bare.p99Ms} ms`, serve.receiver.p99Ms / Math.max(1, serve.bare.p99Ms), ""],
   ];
   const table = [["measure", "hooksync", "floor", "ratio", "target"], ...rows.map((r) => [r[0], String(r[1]), r[2], r[3].toFixed(2), r[4]])];
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
   for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
-  const results = { date: new Date().toISOString(), node: process.version, quick, seconds: (Date.now() - started) / 1000, replay, coldStart: cold };
+  const results = { date: new Date().toISOString(), node: process.version, quick, seconds: (Date.now() - started) / 1000, replay, coldStart: cold, serve };
   writeFileSync(join(import.meta.dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`\nwritten to bench/results.json in ${results.seconds.toFixed(0)} s`);
 } finally {
