@@ -4,7 +4,7 @@ import type { HooksyncError } from "../errors.js";
 import type { DispatcherOptions } from "../http/dispatcher.js";
 import type { JiraClient } from "../providers/jira/client.js";
 import { providers } from "../providers/registry.js";
-import { isObject } from "../providers/schema.js";
+import { hiddenAssignee, withAssigneeEmail } from "../providers/jira/assignee.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Delivery, unwrapEnvelope } from "./delivery.js";
@@ -19,22 +19,6 @@ export interface EnricherOptions {
   /** Why a lookup did not help; callers print it with -v. */
   note?: (line: string) => void;
   http?: DispatcherOptions;
-}
-
-/**
- * The user an assignee change names when Jira hid the email (rule 3.5): an assignee changelog
- * item, `issue.fields.assignee` present but without `emailAddress`. Sync and cheap: replay asks
- * it of every payload.
- */
-export function hiddenAssignee(body: unknown): { key?: string; name?: string } | undefined {
-  if (!isObject(body) || !isObject(body.issue) || !isObject(body.issue.fields) || !isObject(body.changelog)) return undefined;
-  const items = body.changelog.items;
-  if (!Array.isArray(items) || !items.some((i) => isObject(i) && typeof i.field === "string" && i.field.toLowerCase() === "assignee")) return undefined;
-  const a = body.issue.fields.assignee;
-  if (!isObject(a) || (typeof a.emailAddress === "string" && a.emailAddress !== "")) return undefined;
-  const key = typeof a.key === "string" && a.key ? a.key : undefined;
-  const name = typeof a.name === "string" && a.name ? a.name : undefined;
-  return key || name ? { ...(key ? { key } : {}), ...(name ? { name } : {}) } : undefined;
 }
 
 /** Whether enrich() could change this delivery at all; replay skips the await for the rest. */
@@ -84,9 +68,7 @@ export class AssigneeEnricher {
       this.opts.note?.(`${delivery.source}: Jira has no email address for user ${userKey}`);
       return input;
     }
-    const copy = structuredClone(body) as { issue: { fields: { assignee: Record<string, unknown> } } };
-    copy.issue.fields.assignee.emailAddress = email;
-    return { ...delivery, provider: "jira", integration: row.externalId, body: { ok: true, value: copy } };
+    return { ...delivery, provider: "jira", integration: row.externalId, body: { ok: true, value: withAssigneeEmail(body, email) } };
   }
 
   /** The user's email, null when Jira has none to give, undefined when the lookup failed. */

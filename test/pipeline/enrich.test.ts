@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AssigneeEnricher, hiddenAssignee } from "../../src/pipeline/enrich.js";
+import { AssigneeEnricher } from "../../src/pipeline/enrich.js";
+import { hiddenAssignee } from "../../src/providers/jira/assignee.js";
 import { openStore } from "../../src/store/store.js";
 import { fixture, ndjson, run, testDeps } from "../helpers.js";
 import { JIRA_ID, NOW, jiraWorld } from "../trackers.js";
