@@ -59,6 +59,8 @@ function report(err: unknown, json: boolean, deps: Deps): number {
   const { io } = deps;
   if (err instanceof CommanderError) {
     if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+    // A command group without its subcommand: commander has printed the group's help to stderr.
+    if (err.code === "commander.help") return 2;
     // "error: unknown option '--x'" -> one line in our format, usage exit code.
     const message = err.message.replace(/^error:\s*/, "");
     return emit(io, json, "usage", message, "see 'hooksync --help'", 2);

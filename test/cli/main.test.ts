@@ -28,3 +28,12 @@ describe("main", () => {
     });
   });
 });
+
+describe("main without a command", () => {
+  it("shows the help on stderr and exits 2, with no other line", async () => {
+    const r = await run(["issue"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^Usage: hooksync issue/);
+    expect(r.stderr).not.toMatch(/outputHelp/);
+  });
+});
