@@ -89,6 +89,13 @@ export async function runLink(ctx: Context, issue: string, rawKey: string, opts:
   if (t.store.links.has(t.issueId, t.integration.id, t.externalKey)) return { result: result(issue, t, "already linked"), name };
   const external = opts.verify === false ? null : await verify(ctx, opts, t);
   const added = t.store.links.add(t.issueId, t.integration.id, t.externalKey);
+  const outside = t.store.links.outsideOrganization(t.issueId, t.integration.id);
+  if (outside) {
+    ctx.out.info(
+      `warning: integration ${t.integration.externalId} does not belong to organization ${outside}, so its webhooks will not sync ${issue} ` +
+        `(add "${outside}" to the integration's organizations and run 'hooksync import')`,
+    );
+  }
   return { result: result(issue, t, added ? "linked" : "already linked", external), name };
 }
 

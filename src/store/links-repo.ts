@@ -10,6 +10,7 @@ export class LinksRepo {
   private readonly one;
   private readonly insert;
   private readonly remove;
+  private readonly reach;
 
   constructor(db: Db) {
     this.issueByKey = db.prepare<[string], { id: number }>(`SELECT id FROM issues WHERE key = ?`);
@@ -18,6 +19,20 @@ export class LinksRepo {
     );
     this.insert = db.prepare<[number, number, string]>(`INSERT OR IGNORE INTO links (issue_id, integration_id, external_key) VALUES (?, ?, ?)`);
     this.remove = db.prepare<[number, number, string]>(`DELETE FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`);
+    this.reach = db.prepare<[number, number], { organization: string; member: number }>(`
+      SELECT o.slug AS organization,
+             EXISTS (SELECT 1 FROM integration_organizations io WHERE io.integration_id = ? AND io.organization_id = o.id) AS member
+      FROM issues i JOIN projects p ON p.id = i.project_id JOIN organizations o ON o.id = p.organization_id
+      WHERE i.id = ?`);
+  }
+
+  /**
+   * The issue's organization, when the integration does not belong to it: the engine only syncs
+   * issues of the integration's organizations, so such a link would never change anything.
+   */
+  outsideOrganization(issueId: number, integrationId: number): string | undefined {
+    const row = this.reach.get(integrationId, issueId);
+    return row && row.member === 0 ? row.organization : undefined;
   }
 
   /** The row id of the local issue with that id (BACKEND-1), if there is one. */

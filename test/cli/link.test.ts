@@ -97,6 +97,26 @@ describe("link vsts", () => {
     expect(await linksOf("BACKEND-1")).toContainEqual({ integration: VSTS_ID, externalKey: "12345" });
   });
 
+  it("warns when the integration does not belong to the issue's organization (such a link never syncs)", async () => {
+    const other = join(w.dir, "other.json");
+    writeFileSync(
+      other,
+      JSON.stringify({
+        organizations: [{ slug: "globex", name: "Globex" }],
+        projects: [{ slug: "ops", organization: "globex" }],
+        issues: [{ id: "OPS-1", project: "ops", title: "Disk full" }],
+      }),
+    );
+    expect((await run(["import", other, "--db", w.db])).code).toBe(0);
+    const r = await run(["link", "OPS-1", "--integration", VSTS_ID, "5", "--no-verify", "--db", w.db]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `warning: integration ${VSTS_ID} does not belong to organization globex, so its webhooks will not sync OPS-1 (add "globex" to the integration's organizations and run 'hooksync import')\n`,
+    );
+    const quiet = await run(["link", "BACKEND-1", "--integration", VSTS_ID, "12345", "--no-verify", "--db", w.db]);
+    expect(quiet.stderr).toBe("");
+  });
+
   it("unlinks, and says so when there was no such link (both exit 0)", async () => {
     await hooksync("link", "BACKEND-1", "--integration", VSTS_ID, "5");
     const first = await hooksync("unlink", "BACKEND-1", "--integration", VSTS_ID, "05", "--json");
