@@ -37,7 +37,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   const started = performance.now();
   const at = () => ctx.deps.now().toISOString();
   // Rule 3.5: hidden Jira assignee emails are looked up (stored OAuth credentials) before the batch's transaction.
-  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line) });
+  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
   try {
     for (const src of sources) {
       for await (const batch of readBatches(src.open(), src.label, (b) => (bytes += b))) {
@@ -83,7 +83,7 @@ export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOpt
   const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
   const store = await ctx.store();
   if (needsLookup(delivery)) {
-    const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line) });
+    const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
     try {
       delivery = await enricher.enrich(store, delivery, opts.integration);
     } finally {

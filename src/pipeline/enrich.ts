@@ -19,6 +19,8 @@ export interface EnricherOptions {
   /** Why a lookup did not help; callers print it with -v. */
   note?: (line: string) => void;
   http?: DispatcherOptions;
+  /** --dry-run: what Jira answers is kept for the run only; the store is left as it was. */
+  dryRun?: boolean;
 }
 
 /** Whether enrich() could change this delivery at all; replay skips the await for the rest. */
@@ -36,6 +38,7 @@ export function needsLookup(d: Delivery): boolean {
 export class AssigneeEnricher {
   private credentials?: Promise<CredentialStore | undefined>;
   private readonly clients = new Map<string, JiraClient | null>();
+  private readonly dryRunCache = new Map<string, { email: string | null; fetchedAt: string }>();
   private dispatcher?: Promise<import("undici").Dispatcher>;
 
   constructor(private readonly opts: EnricherOptions) {}
@@ -52,7 +55,7 @@ export class AssigneeEnricher {
     if (!row || row.provider !== "jira") return input;
 
     const userKey = (user.key ?? user.name)!;
-    const cached = store.jiraUsers.get(row.id, userKey);
+    const cached = this.dryRunCache.get(`${row.id}:${userKey}`) ?? store.jiraUsers.get(row.id, userKey);
     const now = this.opts.deps.now();
     let email: string | null | undefined;
     if (cached && now.getTime() - Date.parse(cached.fetchedAt) < (cached.email ? FOUND_TTL_MS : NONE_TTL_MS)) {
@@ -62,7 +65,8 @@ export class AssigneeEnricher {
       if (!client) return input;
       email = await this.lookUp(client, row, user);
       if (email === undefined) return input;
-      store.jiraUsers.remember(row.id, userKey, email, now.toISOString());
+      if (this.opts.dryRun) this.dryRunCache.set(`${row.id}:${userKey}`, { email, fetchedAt: now.toISOString() });
+      else store.jiraUsers.remember(row.id, userKey, email, now.toISOString());
     }
     if (!email) {
       this.opts.note?.(`${delivery.source}: Jira has no email address for user ${userKey}`);

@@ -36,10 +36,10 @@ export function processDelivery(
  * replay's speed. The caller never awaits inside: the batch is what the input had ready.
  */
 export function processBatch(store: Store, deliveries: readonly Delivery[], opts: PipelineOptions, at: () => string): Outcome[] {
-  return store.inTransaction(
-    () => deliveries.map((d) => store.savepoint(() => decide(store, d, opts, at(), null))),
-    opts.dryRun ?? false,
-  );
+  // A dry run undoes each payload at once, so every payload is judged against the store as it is,
+  // wherever the batch boundaries fall.
+  const dryRun = opts.dryRun ?? false;
+  return store.inTransaction(() => deliveries.map((d) => store.savepoint(() => decide(store, d, opts, at(), null), dryRun)), dryRun);
 }
 
 /** Reasons quote payload text (event types, keys, ids): a hostile payload must not make them megabytes. */

@@ -81,10 +81,20 @@ export class Store {
   /**
    * Runs fn as one unit inside the current transaction (a SAVEPOINT): if fn throws, only its
    * writes are undone. Replay applies a batch of payloads per transaction this way, each payload
-   * still all-or-nothing.
+   * still all-or-nothing. With rollback, fn's writes are undone even when it succeeds.
    */
-  savepoint<T>(fn: () => T): T {
-    return this.tx(fn) as T;
+  savepoint<T>(fn: () => T, rollback = false): T {
+    if (!rollback) return this.tx(fn) as T;
+    let result!: T;
+    try {
+      this.tx(() => {
+        result = fn();
+        throw new Rollback();
+      });
+    } catch (err) {
+      if (!(err instanceof Rollback)) throw err;
+    }
+    return result;
   }
 
   close(): void {

@@ -49,6 +49,13 @@ describe("replay", () => {
     expect(await w.activity()).toEqual([]);
   });
 
+  it("judges every payload of a --dry-run against the store as it is, not against the ones before it", async () => {
+    const w = await world();
+    const r = await w.replay([loadFixture("vsts-workitem-updated.json"), loadFixture("vsts-workitem-updated.json")], ["--dry-run"]);
+    expect(r.outcomes.map((o) => o.outcome)).toEqual(["applied", "applied"]);
+    expect(await w.activity()).toEqual([]);
+  });
+
   it("exits 1 when any payload is rejected, after processing all of them", async () => {
     const w = await world();
     const r = await w.replay([{ hello: "world" }, loadFixture("vsts-workitem-updated.json")]);

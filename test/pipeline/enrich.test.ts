@@ -51,6 +51,18 @@ describe("rule 3.5: hidden assignee emails", () => {
     expect(userLookups()).toHaveLength(0);
   });
 
+  it("with --dry-run caches what Jira answers for the run only, and writes nothing to the store", async () => {
+    const r = await replay([hidden({ key: "JIRAUSER10400" }), hidden({ key: "JIRAUSER10400" })], "--dry-run");
+    expect(ndjson(r.stdout).map((o) => o.outcome)).toEqual(["applied", "applied"]);
+    expect(userLookups()).toHaveLength(1);
+    const store = openStore(w.db);
+    try {
+      expect(store.jiraUsers.get(store.integrations.byExternalId(JIRA_ID)!.id, "JIRAUSER10400")).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
   it("falls back to the user name when Jira knows no such key", async () => {
     const r = await replay([hidden({ name: "jdoe", key: "JIRAUSER99999" })]);
     expect(ndjson(r.stdout)[0]!.outcome).toBe("applied");
