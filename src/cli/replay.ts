@@ -16,7 +16,10 @@ export interface ReplayOptions {
   dryRun?: boolean;
 }
 
-/** Streams every payload of the inputs through the pipeline, one transaction each. */
+/**
+ * Streams every payload of the inputs through the pipeline: one transaction per read of the
+ * input, a savepoint per payload, so each payload is still applied whole or not at all.
+ */
 export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOptions): Promise<Totals> {
   const { io } = ctx.deps;
   const { resolveInputs, readBatches } = await import("../pipeline/inputs.js");

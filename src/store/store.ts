@@ -9,8 +9,22 @@ import { LinksRepo } from "./links-repo.js";
 import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
 
-/** Raised inside a transaction to roll it back on purpose (--dry-run); never escapes inTransaction. */
+/** Raised inside a transaction to roll it back on purpose (--dry-run); never escapes runUndoable. */
 class Rollback extends Error {}
+
+/** Runs fn through a transaction wrapper; with rollback, undoes its writes but keeps its result. */
+function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback: boolean): T {
+  let result!: T;
+  try {
+    wrap(() => {
+      result = fn();
+      if (rollback) throw new Rollback();
+    });
+  } catch (err) {
+    if (!(err instanceof Rollback)) throw err;
+  }
+  return result;
+}
 
 export class Store {
   private syncRepo?: SyncRepo;
@@ -66,16 +80,7 @@ export class Store {
    * rollback, fn's writes are undone but its result is returned: --dry-run.
    */
   inTransaction<T>(fn: () => T, rollback = false): T {
-    let result!: T;
-    try {
-      this.tx.immediate(() => {
-        result = fn();
-        if (rollback) throw new Rollback();
-      });
-    } catch (err) {
-      if (!(err instanceof Rollback)) throw err;
-    }
-    return result;
+    return runUndoable((body) => this.tx.immediate(body), fn, rollback);
   }
 
   /**
@@ -84,17 +89,7 @@ export class Store {
    * still all-or-nothing. With rollback, fn's writes are undone even when it succeeds.
    */
   savepoint<T>(fn: () => T, rollback = false): T {
-    if (!rollback) return this.tx(fn) as T;
-    let result!: T;
-    try {
-      this.tx(() => {
-        result = fn();
-        throw new Rollback();
-      });
-    } catch (err) {
-      if (!(err instanceof Rollback)) throw err;
-    }
-    return result;
+    return runUndoable((body) => this.tx(body), fn, rollback);
   }
 
   close(): void {
