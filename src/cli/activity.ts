@@ -7,8 +7,8 @@ import { wholeNumber } from "./numbers.js";
 
 export async function runActivity(ctx: Context, opts: { issue?: string; limit?: number }): Promise<ActivityView[]> {
   const store = await ctx.store();
-  const { listActivity, issueExists } = await import("../store/views.js");
-  if (opts.issue && !issueExists(store.db, opts.issue)) {
+  const { listActivity } = await import("../store/views.js");
+  if (opts.issue && store.links.issueId(opts.issue) === undefined) {
     throw new UsageError(`no issue ${opts.issue}`, "see 'hooksync issue list'");
   }
   return listActivity(store.db, opts);

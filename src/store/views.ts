@@ -58,7 +58,3 @@ export function listActivity(db: Db, filter: { issue?: string; limit?: number } 
     .all(filter.issue ?? null, filter.issue ?? null, filter.limit ?? -1)
     .map(({ seq: _seq, ...a }: ActivityView & { seq?: number }) => a);
 }
-
-export function issueExists(db: Db, key: string): boolean {
-  return db.prepare("SELECT 1 FROM issues WHERE key = ?").get(key) !== undefined;
-}
