@@ -1,5 +1,5 @@
 // Receiver throughput and latency on loopback: hooksync's receiver (dist/, a demo store opened
-// as serve opens it, synchronous=FULL) against a bare node:http server that reads the body and
+// as serve opens it, every delivery on disk before its answer) against a bare node:http server that reads the body and
 // answers 200, both loaded the same way by autocannon in the same run. The servers run in a
 // child process so the load generator does not share their event loop.
 //   node bench/serve.js [--seconds 10] [--connections 8]
@@ -18,7 +18,7 @@ const VSTS_SECRET = "demo-vsts-secret-change-me";
 async function serveBoth(db) {
   const { startServer } = await import(join(root, "dist", "receiver", "server.js"));
   const { openStore } = await import(join(root, "dist", "store", "store.js"));
-  const store = openStore(db, { synchronous: "FULL" });
+  const store = openStore(db);
   let errors = 0;
   const receiver = await startServer(
     store,
@@ -48,7 +48,7 @@ async function serveBoth(db) {
 /**
  * Each request a distinct notification (fresh notificationId, so none is a redelivery) that
  * reassigns BACKEND-1 back and forth: every one is applied, writing the delivery row, the
- * issue and an activity row in one FULL-synchronous transaction.
+ * issue and an activity row in one transaction, synced to disk before the answer.
  */
 function vstsRequests() {
   const template = readFileSync(join(root, "test", "fixtures", "vsts-workitem-updated.json"), "utf8");

@@ -26,19 +26,19 @@ function humanLine(ctx: Context, e: RequestLog): string {
 
 /**
  * Runs the receiver until the signal aborts, then stops accepting, lets requests in flight
- * finish and closes the store. The store is opened with synchronous=FULL: an answered 200 must
- * survive a power cut, since the tracker will not send the delivery again.
+ * finish and closes the store. An answered 200 survives a power cut (the receiver syncs the WAL
+ * before answering), since the tracker will not send the delivery again.
  */
 export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSignal): Promise<ServeSummary> {
-  const store = await ctx.store({ synchronous: "FULL" });
+  const store = await ctx.store();
   const { startServer } = await import("../receiver/server.js");
-  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
+  const { AssigneeEnricher } = await import("../pipeline/enrich.js");
   const { io } = ctx.deps;
   const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(oneLine(line)) });
   let requests = 0;
   const server = await startServer(store, opts, {
     now: ctx.deps.now,
-    enrich: (delivery, integration) => (needsLookup(delivery) ? enricher.enrich(store, delivery, integration) : Promise.resolve(delivery)),
+    enrich: (delivery, integration) => enricher.enrich(store, delivery, integration),
     log: (e) => {
       requests++;
       if (ctx.json) ctx.out.jsonLine(e);

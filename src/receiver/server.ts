@@ -3,12 +3,14 @@ import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
 import type { Delivery, Outcome, OutcomeKind } from "../pipeline/delivery.js";
 import { decodeJson } from "../pipeline/inputs.js";
+import { needsLookup } from "../pipeline/enrich.js";
 import { processDelivery } from "../pipeline/process.js";
 import { providers } from "../providers/registry.js";
 import type { ProviderName } from "../providers/types.js";
 import type { DeliveryEnd, DeliveryStart } from "../store/deliveries-repo.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
+import { WalSync } from "../store/wal-sync.js";
 import { type FindIntegration, JIRA_ROUTE, redactPath, storedHeaders, type Verified, verifyJira, verifyVsts } from "./verify.js";
 
 export interface ServeOptions {
@@ -38,7 +40,8 @@ export interface ServerDeps {
   log: (entry: RequestLog) => void;
   /**
    * Rule 3.5: fills a Jira assignee email the webhook hid, from Jira's REST when credentials
-   * are stored. Runs after authentication, before the delivery's transaction.
+   * are stored. Called only for such deliveries (needsLookup), after authentication, before the
+   * delivery's transaction.
    */
   enrich?: (delivery: Delivery, integration: string) => Promise<Delivery>;
   /** A failure inside the receiver (the store, mostly: then the request is answered 503 so the tracker retries). */
@@ -106,36 +109,43 @@ interface Answer {
 
 /**
  * Group commit: the writes queued while the event loop was busy run in one transaction, in the
- * order they were queued, and each learns its answer only once that transaction is committed.
- * With synchronous=FULL every commit waits for the disk; under load, one wait then serves many
- * deliveries instead of one each. A write that fails alone fails alone; when SQLite has rolled
- * the whole transaction back, every write of the batch fails (and is answered 503).
+ * order they were queued, and each learns its answer only once that transaction is on disk. The
+ * WAL sync runs off the event loop, so the next batch is applied while the disk works, and one
+ * sync serves every batch committed before it started. A write that fails alone fails alone; when
+ * SQLite has rolled the whole transaction back, every write of the batch fails (answered 503).
  */
-function groupCommit(store: Store): (write: () => Answer) => Promise<Answer> {
-  let queued: { write: () => Answer; resolve: (a: Answer) => void; reject: (e: unknown) => void }[] = [];
-  const flush = () => {
-    const batch = queued;
-    queued = [];
-    let results: ({ ok: true; answer: Answer } | { ok: false; error: unknown })[];
-    try {
-      results = store.inTransaction(() =>
-        batch.map(({ write }) => {
-          try {
-            return { ok: true as const, answer: write() };
-          } catch (error) {
-            if (!store.db.inTransaction) throw error;
-            return { ok: false as const, error };
-          }
-        }),
-      );
-    } catch (error) {
-      results = batch.map(() => ({ ok: false, error }));
-    }
+function groupCommit(store: Store, wal: WalSync): (write: () => Answer) => Promise<Answer> {
+  type Queued = { write: () => Answer; resolve: (a: Answer) => void; reject: (e: unknown) => void };
+  type Result = { ok: true; answer: Answer } | { ok: false; error: unknown };
+  let queued: Queued[] = [];
+  const settle = (batch: Queued[], results: Result[]) =>
     batch.forEach((b, i) => {
       const r = results[i]!;
       if (r.ok) b.resolve(r.answer);
       else b.reject(r.error);
     });
+  const flush = () => {
+    const batch = queued;
+    queued = [];
+    let results: Result[];
+    try {
+      results = store.inTransaction(() =>
+        batch.map(({ write }): Result => {
+          try {
+            return { ok: true, answer: write() };
+          } catch (error) {
+            if (!store.db.inTransaction) throw error;
+            return { ok: false, error };
+          }
+        }),
+      );
+    } catch (error) {
+      return settle(batch, batch.map(() => ({ ok: false, error })));
+    }
+    wal.sync().then(
+      () => settle(batch, results),
+      (error: unknown) => settle(batch, batch.map(() => ({ ok: false, error }))),
+    );
   };
   return (write) =>
     new Promise((resolve, reject) => {
@@ -154,7 +164,8 @@ function groupCommit(store: Store): (write: () => Answer) => Promise<Answer> {
 export async function startServer(store: Store, opts: ServeOptions, deps: ServerDeps): Promise<RunningServer> {
   let stopping = false;
   const lookup: FindIntegration = (id) => store.integrations.byExternalId(id);
-  const commit = groupCommit(store);
+  const wal = WalSync.open(store);
+  const commit = groupCommit(store, wal);
   // A request whose client left is still recorded after its connection closed; stopping waits
   // for it too, so the store is never closed under a queued write.
   let inFlight = 0;
@@ -261,11 +272,12 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
       body: null,
     };
     // Every request to a hook route leaves a delivery row, refused ones too (rule 6.1).
+    const refusal = (status: number | null, reason: string, extra: Partial<Answer> = {}): Answer => {
+      const end: DeliveryEnd = { integration: null, event: null, verdict: status, outcome: "rejected", reason, changes: [] };
+      return { status, outcome: "rejected", reason, delivery: store.deliveries.record({ ...start, ...end }), ...extra };
+    };
     const refuse = (status: number | null, reason: string, extra: Partial<Answer> = {}): Promise<Answer> =>
-      commit(() => {
-        const end: DeliveryEnd = { integration: null, event: null, verdict: status, outcome: "rejected", reason, changes: [] };
-        return { status, outcome: "rejected", reason, delivery: store.deliveries.record({ ...start, ...end }), ...extra };
-      });
+      commit(() => refusal(status, reason, extra));
 
     if (method !== "POST") return refuse(405, `method ${method} not allowed`, { headers: { allow: "POST" } });
     const over = `body over the limit of ${opts.bodyLimit} bytes`;
@@ -287,20 +299,28 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
     const body = decodeJson(read.bytes);
     if (body.ok) start.identity = providers[r.provider].deliveryIdentity(body.value, start.headers);
     const secret = req.headers["shared-secret"];
+    const verify = (): Verified =>
+      r.provider === "jira"
+        ? verifyJira(r.token, deps.now().getTime(), lookup)
+        : body.ok
+          ? verifyVsts(body.value, Array.isArray(secret) ? secret.join(", ") : secret, lookup)
+          : { ok: false, status: 400, reason: body.reason };
+    // Verified inside the batch's transaction, where looking the integration up is nearly free;
+    // a verdict there is also never older than the secret it is checked against.
+    const verifyAndApply = (delivery: Delivery) => (): Answer => {
+      const verified = verify();
+      return verified.ok ? apply(delivery, start, verified.integration) : refusal(verified.status, verified.reason);
+    };
+    // From here on the sender is authenticated; a Jira body that is not JSON is the pipeline's
+    // to reject, like any other malformed payload.
+    const delivery: Delivery = { source: `${method} ${shownPath}`, body, headers: start.headers, provider: r.provider };
     const queued = await inOrder(async () => {
-      const verified: Verified =
-        r.provider === "jira"
-          ? verifyJira(r.token, deps.now().getTime(), lookup)
-          : body.ok
-            ? verifyVsts(body.value, Array.isArray(secret) ? secret.join(", ") : secret, lookup)
-            : { ok: false, status: 400, reason: body.reason };
+      if (!deps.enrich || !needsLookup(delivery)) return { answer: commit(verifyAndApply(delivery)) };
+      // Nothing goes to Jira about a payload before its sender is authenticated.
+      const verified = verify();
       if (!verified.ok) return { answer: refuse(verified.status, verified.reason) };
-      // From here on the sender is authenticated; a Jira body that is not JSON is the
-      // pipeline's to reject, like any other malformed payload.
-      let delivery: Delivery = { source: `${method} ${shownPath}`, body, headers: start.headers, provider: r.provider };
-      if (deps.enrich) delivery = await deps.enrich(delivery, verified.integration.externalId);
-      const integration = verified.integration;
-      return { answer: commit(() => apply(delivery, start, integration)) };
+      const enriched = await deps.enrich(delivery, verified.integration.externalId);
+      return { answer: commit(verifyAndApply(enriched)) };
     });
     return queued.answer;
   }
@@ -362,7 +382,11 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         stopping = true;
-        server.close(() => (inFlight === 0 ? resolve() : (whenIdle = resolve)));
+        const done = () => {
+          wal.close();
+          resolve();
+        };
+        server.close(() => (inFlight === 0 ? done() : (whenIdle = done)));
         server.closeIdleConnections();
         // Requests still arriving get until their own timeout; then nothing is left to wait for.
         setTimeout(() => server.closeAllConnections(), opts.requestTimeout + 1000).unref();

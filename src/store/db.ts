@@ -7,12 +7,6 @@ import { migrations } from "./migrations.js";
 export type Db = Database.Database;
 
 export interface OpenOptions {
-  /**
-   * FULL for the receiver: a delivery answered 200 must survive power loss, since Azure DevOps
-   * and Jira will not send it again. NORMAL elsewhere: in WAL mode it is still safe against a
-   * crash of the process, and replay's input file is the durable copy to run again.
-   */
-  synchronous?: "FULL" | "NORMAL";
   readonly?: boolean;
 }
 
@@ -28,7 +22,9 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
     if (!opts.readonly) db.pragma("journal_mode = WAL");
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
-    db.pragma(`synchronous = ${opts.synchronous ?? "NORMAL"}`);
+    // In WAL mode NORMAL is safe against a crash of the process; replay's input is the durable
+    // copy to run again, and the receiver makes its commits durable with WalSync before answering.
+    db.pragma("synchronous = NORMAL");
     if (!opts.readonly) migrate(db);
   } catch (err) {
     db.close();

@@ -13,7 +13,7 @@ export interface Answer {
 
 /** A real receiver on an ephemeral loopback port over the store at db; stopped after the test. */
 export async function receiver(db: string, opts: Partial<ServeOptions> = {}, deps: Partial<ServerDeps> = {}) {
-  const store = openStore(db, { synchronous: "FULL" });
+  const store = openStore(db);
   const logs: RequestLog[] = [];
   const errors: Error[] = [];
   const server = await startServer(
