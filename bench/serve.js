@@ -21,7 +21,7 @@ async function serveBoth(db) {
   const store = openStore(db);
   let errors = 0;
   const receiver = await startServer(
-    db,
+    store,
     { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 10_000 },
     { now: () => new Date(), log: () => {}, onError: () => errors++ },
   );

@@ -36,7 +36,7 @@ export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSi
   const { io } = ctx.deps;
   const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(oneLine(line)) });
   let requests = 0;
-  const server = await startServer(store.path, opts, {
+  const server = await startServer(store, opts, {
     now: ctx.deps.now,
     enrich: (delivery, integration) => enricher.enrich(store, delivery, integration),
     log: (e) => {

@@ -1,12 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
-import type { Delivery, OutcomeKind } from "../pipeline/delivery.js";
+import type { Delivery, Outcome, OutcomeKind } from "../pipeline/delivery.js";
 import { decodeJson } from "../pipeline/inputs.js";
+import { needsLookup } from "../pipeline/enrich.js";
+import { processDelivery } from "../pipeline/process.js";
+import { providers } from "../providers/registry.js";
 import type { ProviderName } from "../providers/types.js";
-import { JIRA_ROUTE, redactPath, storedHeaders } from "./verify.js";
-import type { Arrival } from "./writer.js";
-import { WriterClient } from "./writer-client.js";
+import type { DeliveryEnd, DeliveryStart } from "../store/deliveries-repo.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { Store } from "../store/store.js";
+import { WalSync } from "../store/wal-sync.js";
+import { type FindIntegration, JIRA_ROUTE, redactPath, storedHeaders, type Verified, verifyJira, verifyVsts } from "./verify.js";
 
 export interface ServeOptions {
   host: string;
@@ -90,6 +95,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
   });
 }
 
+const verdictOf = (o: Pick<Outcome, "outcome">): number => (o.outcome === "rejected" ? 400 : 200);
+
 interface Answer {
   status: number | null;
   outcome: OutcomeKind | null;
@@ -101,33 +108,77 @@ interface Answer {
 }
 
 /**
- * The receiver's HTTP front. It reads requests and answers them; a writer thread with its own
- * connection to the store at storePath verifies and applies them (see Writer), so HTTP and
- * SQLite run on two cores. A delivery goes to the writer when its body is complete, and the
- * writer applies deliveries in that order, so the last change to an issue wins; the answer is
- * sent only once its transaction is on disk (rule 6.1). Ordering by the headers instead would let
- * one slow sender hold every other delivery back until --request-timeout.
+ * Group commit: the writes queued while the event loop was busy run in one transaction, in the
+ * order they were queued, and each learns its answer only once that transaction is on disk. The
+ * WAL sync runs off the event loop, so the next batch is applied while the disk works, and one
+ * sync serves every batch committed before it started. A write that fails alone fails alone; when
+ * SQLite has rolled the whole transaction back, every write of the batch fails (answered 503).
  */
-export async function startServer(storePath: string, opts: ServeOptions, deps: ServerDeps): Promise<RunningServer> {
-  if (storePath === ":memory:") throw new UsageError("serve needs a store file, not :memory:", "pass --db <path>");
+function groupCommit(store: Store, wal: WalSync): (write: () => Answer) => Promise<Answer> {
+  type Queued = { write: () => Answer; resolve: (a: Answer) => void; reject: (e: unknown) => void };
+  type Result = { ok: true; answer: Answer } | { ok: false; error: unknown };
+  let queued: Queued[] = [];
+  const settle = (batch: Queued[], results: Result[]) =>
+    batch.forEach((b, i) => {
+      const r = results[i]!;
+      if (r.ok) b.resolve(r.answer);
+      else b.reject(r.error);
+    });
+  const flush = () => {
+    const batch = queued;
+    queued = [];
+    let results: Result[];
+    try {
+      results = store.inTransaction(() =>
+        batch.map(({ write }): Result => {
+          try {
+            return { ok: true, answer: write() };
+          } catch (error) {
+            if (!store.db.inTransaction) throw error;
+            return { ok: false, error };
+          }
+        }),
+      );
+    } catch (error) {
+      return settle(batch, batch.map(() => ({ ok: false, error })));
+    }
+    wal.sync().then(
+      () => settle(batch, results),
+      (error: unknown) => settle(batch, batch.map(() => ({ ok: false, error }))),
+    );
+  };
+  return (write) =>
+    new Promise((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush);
+      queued.push({ write, resolve, reject });
+    });
+}
+
+/**
+ * The receiver. A delivery arrives when its body is complete; from there, authentication and
+ * the assignee lookup run one delivery at a time in arrival order, and its transaction (the
+ * delivery row and its changes together) is queued in that order, so the last change to an issue
+ * wins; the answer is sent only after the commit (rule 6.1). Ordering by the headers instead
+ * would let one slow sender hold every other delivery back until --request-timeout.
+ */
+export async function startServer(store: Store, opts: ServeOptions, deps: ServerDeps): Promise<RunningServer> {
   let stopping = false;
-  const { enrich } = deps;
-  const writer = await WriterClient.start(storePath, {
-    onError: deps.onError,
-    ...(enrich
-      ? {
-          lookup: async (a: Arrival, integration: string) => {
-            const delivery: Delivery = { source: `${a.method} ${a.route}`, body: decodeJson(a.body!), headers: a.headers, provider: a.provider };
-            const enriched = await enrich(delivery, integration);
-            return enriched !== delivery && enriched.body.ok ? JSON.stringify(enriched.body.value) : null;
-          },
-        }
-      : {}),
-  });
+  const lookup: FindIntegration = (id) => store.integrations.byExternalId(id);
+  const wal = WalSync.open(store);
+  const commit = groupCommit(store, wal);
   // A request whose client left is still recorded after its connection closed; stopping waits
   // for it too, so the store is never closed under a queued write.
   let inFlight = 0;
   let whenIdle: (() => void) | undefined;
+  // Each delivery waits until the one before it is queued for commit, not committed: the answer
+  // travels wrapped, so the chain does not wait for it.
+  type Queued = { answer: Promise<Answer> };
+  let arrivals: Promise<unknown> = Promise.resolve();
+  const inOrder = (fn: () => Promise<Queued>): Promise<Queued> => {
+    const next = arrivals.then(fn);
+    arrivals = next.catch(() => {});
+    return next;
+  };
 
   const server = createServer(
     {
@@ -211,23 +262,22 @@ export async function startServer(storePath: string, opts: ServeOptions, deps: S
     receivedAt: string,
     started: number,
   ): Promise<Answer> {
-    const secret = req.headers["shared-secret"];
-    const arrival: Omit<Arrival, "seq"> = {
+    const start: DeliveryStart = {
       receivedAt,
-      nowMs: deps.now().getTime(),
-      method,
+      source: "serve",
       route: shownPath,
       provider: r.provider,
-      token: r.token,
+      identity: null,
       headers: storedHeaders(req.headers),
-      sharedSecret: Array.isArray(secret) ? secret.join(", ") : secret,
       body: null,
     };
     // Every request to a hook route leaves a delivery row, refused ones too (rule 6.1).
-    const refuse = async (status: number | null, reason: string, extra: Partial<Answer> = {}): Promise<Answer> => ({
-      ...(await writer.submit({ ...arrival, refused: { status, reason } })),
-      ...extra,
-    });
+    const refusal = (status: number | null, reason: string, extra: Partial<Answer> = {}): Answer => {
+      const end: DeliveryEnd = { integration: null, event: null, verdict: status, outcome: "rejected", reason, changes: [] };
+      return { status, outcome: "rejected", reason, delivery: store.deliveries.record({ ...start, ...end }), ...extra };
+    };
+    const refuse = (status: number | null, reason: string, extra: Partial<Answer> = {}): Promise<Answer> =>
+      commit(() => refusal(status, reason, extra));
 
     if (method !== "POST") return refuse(405, `method ${method} not allowed`, { headers: { allow: "POST" } });
     const over = `body over the limit of ${opts.bodyLimit} bytes`;
@@ -241,14 +291,71 @@ export async function startServer(storePath: string, opts: ServeOptions, deps: S
         ? refuse(408, `request not complete within ${opts.requestTimeout} ms`)
         : refuse(null, "the client closed the connection before the body was complete");
     }
-    arrival.body = read.bytes;
+    start.body = read.bytes;
     if (!isJson(req.headers["content-type"])) {
       return refuse(415, `content-type ${JSON.stringify(req.headers["content-type"] ?? "")} is not JSON`);
     }
-    return writer.submit(arrival);
+
+    const body = decodeJson(read.bytes);
+    if (body.ok) start.identity = providers[r.provider].deliveryIdentity(body.value, start.headers);
+    const secret = req.headers["shared-secret"];
+    const verify = (): Verified =>
+      r.provider === "jira"
+        ? verifyJira(r.token, deps.now().getTime(), lookup)
+        : body.ok
+          ? verifyVsts(body.value, Array.isArray(secret) ? secret.join(", ") : secret, lookup)
+          : { ok: false, status: 400, reason: body.reason };
+    // Verified inside the batch's transaction, where looking the integration up is nearly free;
+    // a verdict there is also never older than the secret it is checked against.
+    const verifyAndApply = (delivery: Delivery) => (): Answer => {
+      const verified = verify();
+      return verified.ok ? apply(delivery, start, verified.integration) : refusal(verified.status, verified.reason);
+    };
+    // From here on the sender is authenticated; a Jira body that is not JSON is the pipeline's
+    // to reject, like any other malformed payload.
+    const delivery: Delivery = { source: `${method} ${shownPath}`, body, headers: start.headers, provider: r.provider };
+    const queued = await inOrder(async () => {
+      if (!deps.enrich || !needsLookup(delivery)) return { answer: commit(verifyAndApply(delivery)) };
+      // Nothing goes to Jira about a payload before its sender is authenticated.
+      const verified = verify();
+      if (!verified.ok) return { answer: refuse(verified.status, verified.reason) };
+      const enriched = await deps.enrich(delivery, verified.integration.externalId);
+      return { answer: commit(verifyAndApply(enriched)) };
+    });
+    return queued.answer;
   }
 
-  const listening = new Promise<void>((resolve, reject) => {
+  /**
+   * Runs inside the batch's transaction: the duplicate check and the apply cannot be split, so
+   * two copies of one notification (or two serve processes on one store) cannot both apply.
+   */
+  function apply(delivery: Delivery, start: DeliveryStart, integration: IntegrationRow): Answer {
+    const provider = start.provider!;
+    const earlier = start.identity ? store.deliveries.appliedBefore(provider, integration.externalId, start.identity) : undefined;
+    if (earlier !== undefined) {
+      const reason = `redelivery of delivery ${earlier}`;
+      const end: DeliveryEnd = { integration: integration.externalId, event: null, verdict: 200, outcome: "ignored", reason, changes: [] };
+      return { status: 200, outcome: "ignored", reason, delivery: store.deliveries.record({ ...start, ...end }) };
+    }
+    let id = 0;
+    const outcome = processDelivery(store, delivery, { source: "serve", provider, integration: integration.externalId }, start.receivedAt, {
+      begin: () => (id = store.deliveries.begin(start)),
+      // The authenticated integration, even when the pipeline rejected the payload before
+      // naming one: replay --delivery tells verified deliveries by it.
+      finish: (deliveryId, o) =>
+        store.deliveries.finish(deliveryId, {
+          integration: integration.externalId,
+          event: o.event,
+          verdict: verdictOf(o),
+          outcome: o.outcome,
+          reason: o.reason,
+          changes: o.changes,
+        }, start.body),
+    });
+    return { status: verdictOf(outcome), outcome: outcome.outcome, reason: outcome.reason, delivery: id };
+  }
+
+  await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = `${opts.host}:${opts.port}`;
       const why: Record<string, string> = {
@@ -265,12 +372,6 @@ export async function startServer(storePath: string, opts: ServeOptions, deps: S
       resolve();
     });
   });
-  try {
-    await listening;
-  } catch (err) {
-    await writer.stop();
-    throw err;
-  }
 
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -281,7 +382,10 @@ export async function startServer(storePath: string, opts: ServeOptions, deps: S
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         stopping = true;
-        const done = () => void writer.stop().then(resolve);
+        const done = () => {
+          wal.close();
+          resolve();
+        };
         server.close(() => (inFlight === 0 ? done() : (whenIdle = done)));
         server.closeIdleConnections();
         // Requests still arriving get until their own timeout; then nothing is left to wait for.

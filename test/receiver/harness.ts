@@ -17,7 +17,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
   const logs: RequestLog[] = [];
   const errors: Error[] = [];
   const server = await startServer(
-    db,
+    store,
     { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 5000, ...opts },
     { now: () => new Date(), log: (e) => logs.push(e), onError: (e) => errors.push(e), ...deps },
   );
