@@ -2,7 +2,7 @@
 // as serve opens it, every delivery on disk before its answer) against a bare node:http server that reads the body and
 // answers 200, both loaded the same way by autocannon in the same run. The servers run in a
 // child process so the load generator does not share their event loop.
-//   node bench/serve.js [--seconds 10] [--connections 8]
+//   node bench/serve.js [--seconds 10] [--connections 8,64]
 import autocannon from "autocannon";
 import { fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -87,7 +87,12 @@ const summary = (r) => ({
   errors: r.errors + r.timeouts,
 });
 
-export async function benchServe({ seconds = 10, connections = 8 } = {}) {
+/**
+ * Both servers at each concurrency. A durable receiver's throughput grows with concurrency (one
+ * WAL sync serves every delivery that waits for it) while the bare server's does not, so one
+ * level alone would tell only half of it.
+ */
+export async function benchServe({ seconds = 10, connections = [8, 64] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "hooksync-bench-serve-"));
   try {
     const db = join(dir, "serve.db");
@@ -97,13 +102,17 @@ export async function benchServe({ seconds = 10, connections = 8 } = {}) {
     const requests = vstsRequests();
     // Warm both (JIT, page cache, the WAL grown to its working size) before measuring: the
     // receiver's first seconds run a third slower than its steady state.
-    await load(urls.bare, requests, 3, connections);
-    await load(urls.receiver, requests, 5, connections);
-    const bare = summary(await load(urls.bare, requests, seconds, connections));
-    const receiver = summary(await load(urls.receiver, requests, seconds, connections));
+    await load(urls.bare, requests, 3, connections[0]);
+    await load(urls.receiver, requests, 5, connections[0]);
+    const levels = [];
+    for (const c of connections) {
+      const bare = summary(await load(urls.bare, requests, seconds, c));
+      const receiver = summary(await load(urls.receiver, requests, seconds, c));
+      levels.push({ connections: c, bare, receiver, ratio: receiver.requestsPerSecond / bare.requestsPerSecond });
+    }
     child.send("stop");
     const end = await new Promise((resolve) => child.once("message", resolve));
-    return { seconds, connections, bare, receiver, ratio: receiver.requestsPerSecond / bare.requestsPerSecond, ...end };
+    return { seconds, levels, ...end };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -114,18 +123,20 @@ if (process.argv[2] === "--child") {
 } else if (import.meta.filename === process.argv[1]) {
   const arg = (name, fallback) => {
     const i = process.argv.indexOf(name);
-    return i === -1 ? fallback : Number(process.argv[i + 1]);
+    return i === -1 ? fallback : process.argv[i + 1];
   };
-  const r = await benchServe({ seconds: arg("--seconds", 10), connections: arg("--connections", 8) });
+  const r = await benchServe({ seconds: Number(arg("--seconds", 10)), connections: arg("--connections", "8,64").split(",").map(Number) });
   const rows = [
-    ["server", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
-    ...[
-      ["bare node:http", r.bare],
-      ["hooksync receiver", r.receiver],
-    ].map(([name, s]) => [name, String(s.requestsPerSecond), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
+    ["server", "connections", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
+    ...r.levels.flatMap((l) =>
+      [
+        ["bare node:http", l.bare],
+        ["hooksync receiver", l.receiver],
+      ].map(([name, s]) => [name, String(l.connections), String(s.requestsPerSecond), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
+    ),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
-  console.log(`\nreceiver / bare: ${r.ratio.toFixed(3)} of the requests per second (${r.seconds} s each, ${r.connections} connections, loopback)`);
+  for (const l of r.levels) console.log(`\nreceiver / bare at ${l.connections} connections: ${l.ratio.toFixed(3)} of the requests per second (${r.seconds} s each, loopback)`);
   console.log(`deliveries recorded: ${r.deliveries.map((d) => `${d.n} ${d.outcome}`).join(", ")}; store errors: ${r.errors}`);
 }

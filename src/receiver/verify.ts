@@ -15,8 +15,20 @@ const refuse = (status: 400 | 401, reason: string): Verified => ({ ok: false, st
 // neither the content nor the length of the secret leaks through timing.
 const compareKey = randomBytes(32);
 const mac = (s: string) => createHmac("sha256", compareKey).update(s, "utf8").digest();
+// The expected side is one of a few integration secrets: its MAC is worth keeping (one HMAC less
+// per delivery). Bounded, for a long-running serve whose secrets rotate.
+const expectedMacs = new Map<string, Buffer>();
+const MAX_EXPECTED = 64;
+function expectedMac(secret: string): Buffer {
+  let m = expectedMacs.get(secret);
+  if (!m) {
+    if (expectedMacs.size >= MAX_EXPECTED) expectedMacs.clear();
+    expectedMacs.set(secret, (m = mac(secret)));
+  }
+  return m;
+}
 
-export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(mac(given), mac(expected));
+export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(mac(given), expectedMac(expected));
 
 function find(lookup: FindIntegration, provider: ProviderName, externalId: string): IntegrationRow | undefined {
   const row = lookup(externalId);

@@ -385,9 +385,15 @@ describe("serve: deliveries", () => {
   it("answers 503 when the store fails, so the tracker retries", async () => {
     const w = await world();
     const r = await receiver(w.db);
-    r.store.close();
-    expect((await r.postVsts(VSTS_UPDATED)).status).toBe(503);
-    expect(r.errors).toHaveLength(1);
+    r.store.db.exec(`CREATE TRIGGER broken BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    const answer = await r.postVsts(VSTS_UPDATED);
+    expect(answer.status).toBe(503);
+    expect(answer.body.reason).toBe("the store is not available, try again");
+    expect(r.errors.map((e) => e.message)).toEqual(["disk on fire"]);
+    // Nothing of the delivery was applied, and the receiver serves again once the store is back.
+    expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber4@hotmail.com");
+    r.store.db.exec("DROP TRIGGER broken");
+    expect((await r.postVsts(VSTS_UPDATED)).body.outcome).toBe("applied");
   });
 });
 
