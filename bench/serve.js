@@ -8,7 +8,7 @@ import { fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { runCli } from "./util.js";
 
 const root = join(import.meta.dirname, "..");
@@ -35,14 +35,66 @@ async function serveBoth(db) {
     });
   });
   await new Promise((resolve) => bare.listen(0, "127.0.0.1", resolve));
-  process.send({ receiver: receiver.url, bare: `http://127.0.0.1:${bare.address().port}` });
+  const floor = await durableFloor(join(dirname(db), "floor.db"));
+  process.send({ receiver: receiver.url, bare: `http://127.0.0.1:${bare.address().port}`, floor: floor.url });
   process.on("message", async () => {
     await receiver.close();
     bare.close();
+    floor.close();
     const deliveries = store.db.prepare("SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome").all();
     store.close();
     process.send({ deliveries, errors }, () => process.exit(0));
   });
+}
+
+/**
+ * The least a durable receiver can do on this machine: read the body, parse it, insert it as one
+ * row, answer once the WAL is on disk, with the same group commit and WalSync as the receiver,
+ * and nothing else (no verification, no sync rules, no delivery log). What the receiver can
+ * never beat, however fast its own work gets.
+ */
+async function durableFloor(path) {
+  const { default: Database } = await import("better-sqlite3");
+  const { WalSync } = await import(join(root, "dist", "store", "wal-sync.js"));
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec("CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+  const wal = WalSync.open({ path, db });
+  const insert = db.prepare("INSERT INTO bodies (body) VALUES (?)");
+  let queued = [];
+  const flush = () => {
+    const batch = queued;
+    queued = [];
+    db.transaction(() => batch.forEach((b) => insert.run(b.body))).immediate();
+    void wal.sync().then(() => batch.forEach((b) => b.answer()));
+  };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      JSON.parse(body.toString("utf8"));
+      if (queued.length === 0) setImmediate(flush);
+      queued.push({
+        body,
+        answer: () => {
+          const text = '{"ok":true}';
+          res.writeHead(200, { "content-type": "application/json", "content-length": text.length });
+          res.end(text);
+        },
+      });
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => {
+      server.close();
+      wal.close();
+      db.close();
+    },
+  };
 }
 
 /**
@@ -105,10 +157,20 @@ export async function benchServe({ seconds = 10, connections = [8, 64] } = {}) {
     await load(urls.bare, requests, 3, connections[0]);
     await load(urls.receiver, requests, 5, connections[0]);
     const levels = [];
+    await load(urls.floor, requests, 3, connections[0]);
     for (const c of connections) {
       const bare = summary(await load(urls.bare, requests, seconds, c));
+      const floor = summary(await load(urls.floor, requests, seconds, c));
       const receiver = summary(await load(urls.receiver, requests, seconds, c));
-      levels.push({ connections: c, bare, receiver, ratio: receiver.requestsPerSecond / bare.requestsPerSecond });
+      levels.push({
+        connections: c,
+        bare,
+        floor,
+        receiver,
+        ratio: receiver.requestsPerSecond / bare.requestsPerSecond,
+        floorRatio: floor.requestsPerSecond / bare.requestsPerSecond,
+        ofFloor: receiver.requestsPerSecond / floor.requestsPerSecond,
+      });
     }
     child.send("stop");
     const end = await new Promise((resolve) => child.once("message", resolve));
@@ -131,12 +193,15 @@ if (process.argv[2] === "--child") {
     ...r.levels.flatMap((l) =>
       [
         ["bare node:http", l.bare],
+        ["durable floor", l.floor],
         ["hooksync receiver", l.receiver],
       ].map(([name, s]) => [name, String(l.connections), String(s.requestsPerSecond), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
     ),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
-  for (const l of r.levels) console.log(`\nreceiver / bare at ${l.connections} connections: ${l.ratio.toFixed(3)} of the requests per second (${r.seconds} s each, loopback)`);
+  for (const l of r.levels) {
+    console.log(`\nat ${l.connections} connections (${r.seconds} s each, loopback): receiver / bare ${l.ratio.toFixed(3)}, durable floor / bare ${l.floorRatio.toFixed(3)}, receiver / durable floor ${l.ofFloor.toFixed(3)}`);
+  }
   console.log(`deliveries recorded: ${r.deliveries.map((d) => `${d.n} ${d.outcome}`).join(", ")}; store errors: ${r.errors}`);
 }
