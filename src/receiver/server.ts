@@ -7,7 +7,7 @@ import { needsLookup } from "../pipeline/enrich.js";
 import { processDelivery } from "../pipeline/process.js";
 import { providers } from "../providers/registry.js";
 import type { ProviderName } from "../providers/types.js";
-import { type DeliveryEnd, type DeliveryStart, packBody } from "../store/deliveries-repo.js";
+import type { DeliveryEnd, DeliveryStart } from "../store/deliveries-repo.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { WalSync } from "../store/wal-sync.js";
@@ -291,7 +291,7 @@ export async function startServer(store: Store, opts: ServeOptions, deps: Server
         ? refuse(408, `request not complete within ${opts.requestTimeout} ms`)
         : refuse(null, "the client closed the connection before the body was complete");
     }
-    start.body = packBody(read.bytes);
+    start.body = read.bytes;
     if (!isJson(req.headers["content-type"])) {
       return refuse(415, `content-type ${JSON.stringify(req.headers["content-type"] ?? "")} is not JSON`);
     }

@@ -1,29 +1,9 @@
-import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { Change, Source } from "../engine/types.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { Db } from "./db.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
 
 export type DeliveryOutcome = "applied" | "ignored" | "rejected";
-
-/** A body as the delivery log keeps it: raw deflate (RFC 1951) unless that would not be smaller. */
-export interface PackedBody {
-  bytes: Uint8Array;
-  encoding: "deflate-raw" | null;
-}
-
-/**
- * Level 1: webhook JSON repeats itself so much that the fastest level already gets 3-4x. An 8 KiB
- * window and memLevel 5 make zlib's per-call setup a quarter cheaper and cost webhook-sized
- * bodies nothing. On the event loop, synchronously: ~17 us for a 5 KB body, less than the thread
- * pool's round trip.
- */
-export function packBody(raw: Uint8Array): PackedBody {
-  const packed = deflateRawSync(raw, { level: 1, windowBits: 13, memLevel: 5 });
-  return packed.length < raw.length ? { bytes: packed, encoding: "deflate-raw" } : { bytes: raw, encoding: null };
-}
-
-const unpackBody = (bytes: Buffer, encoding: PackedBody["encoding"]): Buffer => (encoding === "deflate-raw" ? inflateRawSync(bytes) : bytes);
 
 /** What serve knows about a request before the pipeline has looked at it. */
 export interface DeliveryStart {
@@ -35,8 +15,8 @@ export interface DeliveryStart {
   identity: string | null;
   /** Already stripped of secrets. */
   headers: Headers;
-  /** The bytes as received, packed; null when they were not read (over the body limit). */
-  body: PackedBody | null;
+  /** The raw bytes as received; null when they were not read (over the body limit). */
+  body: Buffer | null;
 }
 
 export interface DeliveryEnd {
@@ -60,12 +40,11 @@ export interface DeliveryView extends Pick<DeliveryStart, "receivedAt" | "source
 
 export interface StoredDelivery extends DeliveryView {
   headers: Headers;
-  /** The bytes as received. */
   body: Buffer | null;
 }
 
 type Row = Omit<DeliveryView, "changes"> & { changes: string };
-type FullRow = Row & { headers: string; body: Buffer | null; bodyEncoding: PackedBody["encoding"] };
+type FullRow = Row & { headers: string; body: Buffer | null };
 
 const VIEW = `
   d.id, d.received_at AS receivedAt, d.source, d.route, d.provider, g.external_id AS integration, d.event,
@@ -90,11 +69,11 @@ export class DeliveriesRepo {
     db: Db,
     private readonly ids: SnowflakeIds,
   ) {
-    this.insert = db.prepare<[number, string, string, string | null, string | null, string | null, string | null, string | null, string, Uint8Array | null, string | null, number | null, string, string | null, string]>(`
-      INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, event, headers, body, body_encoding, verdict, outcome, reason, changes)
-      VALUES (?, ?, ?, ?, ?, ${INTEGRATION_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.update = db.prepare<[string | null, string | null, number | null, string, string | null, string, Uint8Array | null, string | null, number]>(`
-      UPDATE deliveries SET integration_id = ${INTEGRATION_ID}, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = ?, body_encoding = ?
+    this.insert = db.prepare<[number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer | null, number | null, string, string | null, string]>(`
+      INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, event, headers, body, verdict, outcome, reason, changes)
+      VALUES (?, ?, ?, ?, ?, ${INTEGRATION_ID}, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.update = db.prepare<[string | null, string | null, number | null, string, string | null, string, Buffer | null, number]>(`
+      UPDATE deliveries SET integration_id = ${INTEGRATION_ID}, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = ?
       WHERE id = ?`);
     this.applied = db.prepare<[string, string, string], { id: number }>(`
       SELECT d.id FROM deliveries d JOIN integrations g ON g.id = d.integration_id
@@ -106,7 +85,7 @@ export class DeliveriesRepo {
         WHERE (? = 0 OR d.outcome = 'rejected' OR d.verdict >= 400)
         ORDER BY d.id DESC LIMIT ?)
       ORDER BY id`);
-    this.one = db.prepare<[number], FullRow>(`SELECT d.headers, d.body, d.body_encoding AS bodyEncoding, ${VIEW} WHERE d.id = ?`);
+    this.one = db.prepare<[number], FullRow>(`SELECT d.headers, d.body, ${VIEW} WHERE d.id = ?`);
   }
 
   /**
@@ -118,8 +97,8 @@ export class DeliveriesRepo {
     return this.record({ ...d, ...UNFINISHED, body: null });
   }
 
-  finish(id: number, e: DeliveryEnd, body: PackedBody | null): void {
-    this.update.run(e.integration, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body?.bytes ?? null, body?.encoding ?? null, id);
+  finish(id: number, e: DeliveryEnd, body: Buffer | null): void {
+    this.update.run(e.integration, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, id);
   }
 
   /** A delivery refused before the pipeline (401, 413, ...): one row, nothing else written. */
@@ -127,7 +106,7 @@ export class DeliveriesRepo {
     const headers = JSON.stringify(d.headers);
     const changes = JSON.stringify(d.changes);
     return insertWithId(this.ids, "delivery", (id) =>
-      this.insert.run(id, d.receivedAt, d.source, d.route, d.provider, d.integration, d.identity, d.event, headers, d.body?.bytes ?? null, d.body?.encoding ?? null, d.verdict, d.outcome, d.reason, changes),
+      this.insert.run(id, d.receivedAt, d.source, d.route, d.provider, d.integration, d.identity, d.event, headers, d.body, d.verdict, d.outcome, d.reason, changes),
     );
   }
 
@@ -143,8 +122,8 @@ export class DeliveriesRepo {
   get(id: number): StoredDelivery | undefined {
     const row = this.one.get(id);
     if (!row) return undefined;
-    const { headers, body, bodyEncoding, ...rest } = row;
-    return { ...view(rest), headers: JSON.parse(headers) as Headers, body: body === null ? null : unpackBody(body, bodyEncoding) };
+    const { headers, body, ...rest } = row;
+    return { ...view(rest), headers: JSON.parse(headers) as Headers, body };
   }
 }
 

@@ -207,14 +207,4 @@ CREATE TABLE discord_messages (
 );
 `,
   },
-  {
-    version: 4,
-    name: "delivery bodies kept compressed",
-    sql: `
--- A webhook's JSON deflates to about a quarter of its size: the delivery log grows four times
--- slower and the receiver writes a quarter of the pages per delivery. NULL: kept as received
--- (the bodies from before this migration, and the few that do not shrink).
-ALTER TABLE deliveries ADD COLUMN body_encoding TEXT CHECK (body_encoding IN ('deflate-raw'));
-`,
-  },
 ];

@@ -1,4 +1,3 @@
-import { inflateRawSync } from "node:zlib";
 import { afterEach } from "vitest";
 import { type RequestLog, type ServeOptions, type ServerDeps, startServer } from "../../src/receiver/server.js";
 import { openStore } from "../../src/store/store.js";
@@ -57,10 +56,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
       request("POST", `/hooks/jira/${token}`, body, { ...json, ...headers }),
     /** Rows of the deliveries table as stored, secrets and all, for checking what was kept. */
     rawDeliveries: () =>
-      (store.db.prepare("SELECT id, route, headers, body, body_encoding AS encoding, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id").all() as {
-        encoding: string | null;
-        body: Buffer | null;
-      }[]).map(({ encoding, ...row }) => ({ ...row, body: row.body && encoding === "deflate-raw" ? inflateRawSync(row.body) : row.body })) as {
+      store.db.prepare("SELECT id, route, headers, body, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id").all() as {
         id: number;
         route: string;
         headers: string;
