@@ -15,7 +15,7 @@ try {
   const started = Date.now();
   const replay = await benchReplay(dir, quick ? { payloads: 10_000, runs: 1, rssPayloads: 50_000 } : {});
   const cold = benchColdStart(join(dir, "pristine.db"), quick ? 5 : 21);
-  const serve = await benchServe(quick ? { seconds: 3 } : { seconds: 10 });
+  const serve = await benchServe(quick ? { seconds: 3, runs: 1 } : { seconds: 5, runs: 3 });
   const rows = [
     [`replay payloads/s (${count(replay.payloads)}, ${count(replay.issues)} linked issues)`, replay.cliPayloadsPerSecond, `floor ${replay.floorPayloadsPerSecond}`, replay.ratio, ">= 0.50"],
     [`replay peak RSS (${count(replay.rssPayloads)} payloads)`, mb(replay.peakRssBytes1M), "", replay.peakRssBytes1M / (150 * 1024 * 1024), "< 1.00 of 150 MB"],

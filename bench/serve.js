@@ -2,14 +2,14 @@
 // as serve opens it, every delivery on disk before its answer) against a bare node:http server that reads the body and
 // answers 200, both loaded the same way by autocannon in the same run. The servers run in a
 // child process so the load generator does not share their event loop.
-//   node bench/serve.js [--seconds 10] [--connections 8,64]
+//   node bench/serve.js [--seconds 5] [--runs 3] [--connections 8,64]
 import autocannon from "autocannon";
 import { fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { runCli } from "./util.js";
+import { median, runCli } from "./util.js";
 
 const root = join(import.meta.dirname, "..");
 const VSTS_SECRET = "demo-vsts-secret-change-me";
@@ -130,21 +130,29 @@ function load(url, requests, seconds, connections) {
   return autocannon({ url, requests, duration: seconds, connections, pipelining: 1 });
 }
 
-const summary = (r) => ({
-  requestsPerSecond: Math.round(r.requests.average),
-  p50Ms: r.latency.p50,
-  p99Ms: r.latency.p99,
-  requests: r.requests.total,
-  non2xx: r.non2xx,
-  errors: r.errors + r.timeouts,
-});
+/** The median run of several, by requests per second; its latency and counts come with it. */
+function summary(runs) {
+  const rps = (r) => r.requests.average;
+  const sorted = [...runs].sort((a, b) => rps(a) - rps(b));
+  const m = sorted[Math.floor(sorted.length / 2)];
+  return {
+    requestsPerSecond: Math.round(median(runs.map(rps))),
+    p50Ms: m.latency.p50,
+    p99Ms: m.latency.p99,
+    requests: runs.reduce((n, r) => n + r.requests.total, 0),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
+    runs: runs.map((r) => Math.round(rps(r))),
+  };
+}
 
 /**
- * Both servers at each concurrency. A durable receiver's throughput grows with concurrency (one
- * WAL sync serves every delivery that waits for it) while the bare server's does not, so one
- * level alone would tell only half of it.
+ * The three servers at each concurrency, each a median of several runs taken in turn (bare, floor,
+ * receiver, bare, ...), so a slow stretch of the machine weighs on all three alike. A durable
+ * receiver's throughput grows with concurrency (one WAL sync serves every delivery waiting for
+ * it) while the bare server's does not, so one level alone would tell only half of it.
  */
-export async function benchServe({ seconds = 10, connections = [8, 64] } = {}) {
+export async function benchServe({ seconds = 5, runs = 3, connections = [8, 64] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "hooksync-bench-serve-"));
   try {
     const db = join(dir, "serve.db");
@@ -152,16 +160,18 @@ export async function benchServe({ seconds = 10, connections = [8, 64] } = {}) {
     const child = fork(import.meta.filename, ["--child", db]);
     const urls = await new Promise((resolve) => child.once("message", resolve));
     const requests = vstsRequests();
-    // Warm both (JIT, page cache, the WAL grown to its working size) before measuring: the
-    // receiver's first seconds run a third slower than its steady state.
+    // Warm all three (JIT, page cache, the WALs grown to their working size) before measuring:
+    // the receiver's first seconds run a third slower than its steady state.
     await load(urls.bare, requests, 3, connections[0]);
+    await load(urls.floor, requests, 3, connections[0]);
     await load(urls.receiver, requests, 5, connections[0]);
     const levels = [];
-    await load(urls.floor, requests, 3, connections[0]);
     for (const c of connections) {
-      const bare = summary(await load(urls.bare, requests, seconds, c));
-      const floor = summary(await load(urls.floor, requests, seconds, c));
-      const receiver = summary(await load(urls.receiver, requests, seconds, c));
+      const taken = { bare: [], floor: [], receiver: [] };
+      for (let i = 0; i < runs; i++) {
+        for (const server of ["bare", "floor", "receiver"]) taken[server].push(await load(urls[server], requests, seconds, c));
+      }
+      const [bare, floor, receiver] = [summary(taken.bare), summary(taken.floor), summary(taken.receiver)];
       levels.push({
         connections: c,
         bare,
@@ -174,7 +184,7 @@ export async function benchServe({ seconds = 10, connections = [8, 64] } = {}) {
     }
     child.send("stop");
     const end = await new Promise((resolve) => child.once("message", resolve));
-    return { seconds, levels, ...end };
+    return { seconds, runs, levels, ...end };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -187,21 +197,25 @@ if (process.argv[2] === "--child") {
     const i = process.argv.indexOf(name);
     return i === -1 ? fallback : process.argv[i + 1];
   };
-  const r = await benchServe({ seconds: Number(arg("--seconds", 10)), connections: arg("--connections", "8,64").split(",").map(Number) });
+  const r = await benchServe({
+    seconds: Number(arg("--seconds", 5)),
+    runs: Number(arg("--runs", 3)),
+    connections: arg("--connections", "8,64").split(",").map(Number),
+  });
   const rows = [
-    ["server", "connections", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
+    ["server", "connections", "req/s (median)", "runs", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
     ...r.levels.flatMap((l) =>
       [
         ["bare node:http", l.bare],
         ["durable floor", l.floor],
         ["hooksync receiver", l.receiver],
-      ].map(([name, s]) => [name, String(l.connections), String(s.requestsPerSecond), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
+      ].map(([name, s]) => [name, String(l.connections), String(s.requestsPerSecond), s.runs.join(" "), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
     ),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
   for (const l of r.levels) {
-    console.log(`\nat ${l.connections} connections (${r.seconds} s each, loopback): receiver / bare ${l.ratio.toFixed(3)}, durable floor / bare ${l.floorRatio.toFixed(3)}, receiver / durable floor ${l.ofFloor.toFixed(3)}`);
+    console.log(`\nat ${l.connections} connections (median of ${r.runs} runs of ${r.seconds} s, loopback): receiver / bare ${l.ratio.toFixed(3)}, durable floor / bare ${l.floorRatio.toFixed(3)}, receiver / durable floor ${l.ofFloor.toFixed(3)}`);
   }
   console.log(`deliveries recorded: ${r.deliveries.map((d) => `${d.n} ${d.outcome}`).join(", ")}; store errors: ${r.errors}`);
 }
