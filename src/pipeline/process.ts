@@ -39,7 +39,10 @@ export function processBatch(store: Store, deliveries: readonly Delivery[], opts
   // A dry run undoes each payload at once, so every payload is judged against the store as it is,
   // wherever the batch boundaries fall.
   const dryRun = opts.dryRun ?? false;
-  return store.inTransaction(() => deliveries.map((d) => store.savepoint(() => decide(store, d, opts, at(), null), dryRun)), dryRun);
+  return store.inTransaction(
+    () => store.applying(() => deliveries.map((d) => store.savepoint(() => decide(store, d, opts, at(), null), dryRun))),
+    dryRun,
+  );
 }
 
 /** Reasons quote payload text (event types, keys, ids): a hostile payload must not make them megabytes. */

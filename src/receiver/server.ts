@@ -130,14 +130,16 @@ function groupCommit(store: Store, wal: WalSync): (write: () => Answer) => Promi
     let results: Result[];
     try {
       results = store.inTransaction(() =>
-        batch.map(({ write }): Result => {
-          try {
-            return { ok: true, answer: write() };
-          } catch (error) {
-            if (!store.db.inTransaction) throw error;
-            return { ok: false, error };
-          }
-        }),
+        store.applying(() =>
+          batch.map(({ write }): Result => {
+            try {
+              return { ok: true, answer: write() };
+            } catch (error) {
+              if (!store.db.inTransaction) throw error;
+              return { ok: false, error };
+            }
+          }),
+        ),
       );
     } catch (error) {
       return settle(batch, batch.map(() => ({ ok: false, error })));

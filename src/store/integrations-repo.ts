@@ -1,5 +1,6 @@
 import type { ProviderName } from "../providers/types.js";
 import type { Db } from "./db.js";
+import type { ReadMemo } from "./read-memo.js";
 
 export interface IntegrationRow {
   id: number;
@@ -17,7 +18,10 @@ export class IntegrationsRepo {
   private readonly ofProvider;
   private readonly everything;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly memo: ReadMemo,
+  ) {
     this.byId = db.prepare<[string], IntegrationRow>(`SELECT ${COLUMNS} FROM integrations WHERE external_id = ?`);
     this.ofProvider = db.prepare<[string], IntegrationRow>(
       `SELECT ${COLUMNS} FROM integrations WHERE provider = ? ORDER BY external_id LIMIT 2`,
@@ -26,13 +30,15 @@ export class IntegrationsRepo {
   }
 
   byExternalId(externalId: string): IntegrationRow | undefined {
-    return this.byId.get(externalId);
+    return this.memo.get(`integration:${externalId}`, () => this.byId.get(externalId));
   }
 
   /** The integration of that provider when it is the only one, else undefined. */
   onlyOf(provider: ProviderName): IntegrationRow | undefined {
-    const rows = this.ofProvider.all(provider);
-    return rows.length === 1 ? rows[0] : undefined;
+    return this.memo.get(`only:${provider}`, () => {
+      const rows = this.ofProvider.all(provider);
+      return rows.length === 1 ? rows[0] : undefined;
+    });
   }
 
   all(): IntegrationRow[] {

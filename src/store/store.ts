@@ -5,6 +5,7 @@ import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IntegrationsRepo } from "./integrations-repo.js";
 import { JiraUsersRepo } from "./jira-users-repo.js";
 import { OutboxRepo } from "./outbox-repo.js";
+import { ReadMemo } from "./read-memo.js";
 import { LinksRepo } from "./links-repo.js";
 import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
@@ -33,6 +34,7 @@ export class Store {
   readonly ids = new SnowflakeIds(randomInt(MAX_REGION + 1));
   /** Made once: better-sqlite3 builds a wrapper per transaction() call, measurable per payload. */
   private readonly tx;
+  private readonly memo = new ReadMemo();
   private deliveriesRepo?: DeliveriesRepo;
   private subscriptionsRepo?: SubscriptionsRepo;
   private jiraUsersRepo?: JiraUsersRepo;
@@ -47,11 +49,11 @@ export class Store {
   }
 
   get sync(): SyncRepo {
-    return (this.syncRepo ??= new SyncRepo(this.db, this.ids));
+    return (this.syncRepo ??= new SyncRepo(this.db, this.ids, this.memo));
   }
 
   get integrations(): IntegrationsRepo {
-    return (this.integrationsRepo ??= new IntegrationsRepo(this.db));
+    return (this.integrationsRepo ??= new IntegrationsRepo(this.db, this.memo));
   }
 
   get deliveries(): DeliveriesRepo {
@@ -90,6 +92,14 @@ export class Store {
    */
   savepoint<T>(fn: () => T, rollback = false): T {
     return runUndoable((body) => this.tx(body), fn, rollback);
+  }
+
+  /**
+   * Runs fn, inside the current transaction, with the configuration it reads kept until fn ends
+   * (see ReadMemo): for applying payloads, which never write it.
+   */
+  applying<T>(fn: () => T): T {
+    return this.memo.during(this.db.inTransaction, fn);
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import type {
 } from "../engine/types.js";
 import type { Db } from "./db.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
+import type { ReadMemo } from "./read-memo.js";
 
 interface RawSetting {
   organizationId: number;
@@ -32,6 +33,7 @@ export class SyncRepo implements SyncPort, LocalPort {
   constructor(
     db: Db,
     private readonly ids: SnowflakeIds,
+    private readonly memo: ReadMemo,
   ) {
     // Every organization the integration belongs to, with its setting or all-off when it has none.
     this.settings = db.prepare<[number], RawSetting>(`
@@ -73,12 +75,14 @@ export class SyncRepo implements SyncPort, LocalPort {
   }
 
   syncSettings(integrationId: number): SyncSettingRow[] {
-    return this.settings.all(integrationId).map((r) => ({
-      organizationId: r.organizationId,
-      organization: r.organization,
-      inboundAssignee: r.inboundAssignee === 1,
-      inboundStatus: r.inboundStatus === 1,
-    }));
+    return this.memo.get(`settings:${integrationId}`, () =>
+      this.settings.all(integrationId).map((r) => ({
+        organizationId: r.organizationId,
+        organization: r.organization,
+        inboundAssignee: r.inboundAssignee === 1,
+        inboundStatus: r.inboundStatus === 1,
+      })),
+    );
   }
 
   linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[] {
@@ -90,17 +94,19 @@ export class SyncRepo implements SyncPort, LocalPort {
   }
 
   statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined {
-    const row = this.mapping.get(integrationId, externalProject);
-    if (!row) return undefined;
-    return { resolved: JSON.parse(row.resolved) as string[], unresolved: JSON.parse(row.unresolved) as string[] };
+    return this.memo.get(`mapping:${integrationId}:${externalProject}`, () => {
+      const row = this.mapping.get(integrationId, externalProject);
+      if (!row) return undefined;
+      return { resolved: JSON.parse(row.resolved) as string[], unresolved: JSON.parse(row.unresolved) as string[] };
+    });
   }
 
   verifiedUser(email: string): { id: number; email: string } | undefined {
-    return this.user.get(email);
+    return this.memo.get(`user:${email}`, () => this.user.get(email));
   }
 
   isProjectMember(userId: number, organizationId: number, projectId: number): boolean {
-    return this.member.get(userId, organizationId, projectId) !== undefined;
+    return this.memo.get(`member:${userId}:${organizationId}:${projectId}`, () => this.member.get(userId, organizationId, projectId) !== undefined);
   }
 
   setAssignee(issueId: number, userId: number | null): void {
