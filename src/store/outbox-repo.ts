@@ -2,6 +2,7 @@ import type { Change } from "../engine/types.js";
 import type { ProviderName } from "../providers/types.js";
 import type { Db } from "./db.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
+import type { ReadMemo } from "./read-memo.js";
 
 export type OutboxKind = "assignee" | "status" | "discord";
 export type OutboxState = "pending" | "done" | "failed";
@@ -80,6 +81,7 @@ export class OutboxRepo {
   constructor(
     db: Db,
     private readonly ids: SnowflakeIds,
+    private readonly memo: ReadMemo,
   ) {
     this.issueId = db.prepare<[string], { id: number }>(`SELECT id FROM issues WHERE key = ?`);
     this.supersede = db.prepare<[number, string, string]>(`DELETE FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done'`);
@@ -135,15 +137,19 @@ export class OutboxRepo {
     const queued: number[] = [];
     let notify: boolean | undefined;
     for (const change of changes) {
-      const issue = this.issueId.get(change.issue);
+      // Applying a payload creates no issue, link, setting or channel: what these read holds for the batch.
+      const issue = this.memo.get(`issue-id:${change.issue}`, () => this.issueId.get(change.issue));
       if (!issue) continue;
       const payload = JSON.stringify({ to: change.to, from: change.from, via: origin.via } satisfies OutboxPayload);
       const add = (kind: OutboxKind, integrationId: number | null, externalKey: string | null) =>
         queued.push(insertWithId(this.ids, "outbox", (id) => this.insert.run(id, kind, issue.id, integrationId, externalKey, payload, origin.at, origin.at)));
       if (change.field === "assignee") this.supersede.run(issue.id, "assignee", "discord");
       else this.supersede.run(issue.id, "status", "status");
-      for (const t of this.targets.all(issue.id, origin.integrationId, change.field)) add(change.field, t.integrationId, t.externalKey);
-      if (change.field === "assignee" && (notify ??= this.channelRow.get() !== undefined)) add("discord", null, null);
+      const targets = this.memo.get(`targets:${issue.id}:${origin.integrationId}:${change.field}`, () =>
+        this.targets.all(issue.id, origin.integrationId, change.field),
+      );
+      for (const t of targets) add(change.field, t.integrationId, t.externalKey);
+      if (change.field === "assignee" && (notify ??= this.memo.get("discord-channel", () => this.channelRow.get()) !== undefined)) add("discord", null, null);
     }
     return queued;
   }

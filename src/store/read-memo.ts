@@ -1,6 +1,7 @@
 /**
  * Reads of what applying a payload never writes (integrations, sync settings, status mappings,
- * verified users and their memberships), kept for the rest of one transaction. A batch of
+ * verified users and their memberships, issue ids, links, the notification channel), kept for the
+ * rest of one transaction. A batch of
  * payloads asks the same of them again and again: about a tenth of the receiver's time went to
  * these lookups. Only inside a transaction, and only where the caller says nothing it runs
  * writes them: no other connection writes while this one holds the write lock, so what was read

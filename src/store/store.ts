@@ -69,7 +69,7 @@ export class Store {
   }
 
   get outbox(): OutboxRepo {
-    return (this.outboxRepo ??= new OutboxRepo(this.db, this.ids));
+    return (this.outboxRepo ??= new OutboxRepo(this.db, this.ids, this.memo));
   }
 
   get links(): LinksRepo {
