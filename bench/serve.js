@@ -1,7 +1,8 @@
 // Receiver throughput and latency on loopback: hooksync's receiver (dist/, a demo store opened
-// as serve opens it, every delivery on disk before its answer) against a bare node:http server that reads the body and
-// answers 200, both loaded the same way by autocannon in the same run. The servers run in a
-// child process so the load generator does not share their event loop.
+// as serve opens it, every delivery on disk before its answer) against a bare node:http server
+// that reads the body and answers 200, and against a durable floor (see durableFloor), all loaded
+// the same way by autocannon in the same run. The servers run in a child process so the load
+// generator does not share their event loop.
 //   node bench/serve.js [--seconds 5] [--runs 3] [--connections 8,64]
 import autocannon from "autocannon";
 import { fork } from "node:child_process";
@@ -14,8 +15,21 @@ import { median, runCli } from "./util.js";
 const root = join(import.meta.dirname, "..");
 const VSTS_SECRET = "demo-vsts-secret-change-me";
 
-/** The child: both servers on ephemeral loopback ports, until the parent says stop. */
-async function serveBoth(db) {
+/** Reads the whole body, then calls done with its chunks. */
+function onBody(req, done) {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => done(chunks));
+}
+
+function answerOk(res) {
+  const text = '{"ok":true}';
+  res.writeHead(200, { "content-type": "application/json", "content-length": text.length });
+  res.end(text);
+}
+
+/** The child: the three servers on ephemeral loopback ports, until the parent says stop. */
+async function serveAll(db) {
   const { startServer } = await import(join(root, "dist", "receiver", "server.js"));
   const { openStore } = await import(join(root, "dist", "store", "store.js"));
   const store = openStore(db);
@@ -25,15 +39,7 @@ async function serveBoth(db) {
     { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 10_000 },
     { now: () => new Date(), log: () => {}, onError: () => errors++ },
   );
-  const bare = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const body = '{"ok":true}';
-      res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
-      res.end(body);
-    });
-  });
+  const bare = createServer((req, res) => onBody(req, () => answerOk(res)));
   await new Promise((resolve) => bare.listen(0, "127.0.0.1", resolve));
   const floor = await durableFloor(join(dirname(db), "floor.db"));
   process.send({ receiver: receiver.url, bare: `http://127.0.0.1:${bare.address().port}`, floor: floor.url });
@@ -60,7 +66,7 @@ async function durableFloor(path) {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.exec("CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
-  const wal = WalSync.open({ path, db });
+  const wal = WalSync.open(path);
   const insert = db.prepare("INSERT INTO bodies (body) VALUES (?)");
   let queued = [];
   const flush = () => {
@@ -69,23 +75,14 @@ async function durableFloor(path) {
     db.transaction(() => batch.forEach((b) => insert.run(b.body))).immediate();
     void wal.sync().then(() => batch.forEach((b) => b.answer()));
   };
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+  const server = createServer((req, res) =>
+    onBody(req, (chunks) => {
       const body = Buffer.concat(chunks);
       JSON.parse(body.toString("utf8"));
       if (queued.length === 0) setImmediate(flush);
-      queued.push({
-        body,
-        answer: () => {
-          const text = '{"ok":true}';
-          res.writeHead(200, { "content-type": "application/json", "content-length": text.length });
-          res.end(text);
-        },
-      });
-    });
-  });
+      queued.push({ body, answer: () => answerOk(res) });
+    }),
+  );
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
@@ -191,7 +188,7 @@ export async function benchServe({ seconds = 5, runs = 3, connections = [8, 64] 
 }
 
 if (process.argv[2] === "--child") {
-  await serveBoth(process.argv[3]);
+  await serveAll(process.argv[3]);
 } else if (import.meta.filename === process.argv[1]) {
   const arg = (name, fallback) => {
     const i = process.argv.indexOf(name);

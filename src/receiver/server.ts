@@ -166,7 +166,7 @@ function groupCommit(store: Store, wal: WalSync): (write: () => Answer) => Promi
 export async function startServer(store: Store, opts: ServeOptions, deps: ServerDeps): Promise<RunningServer> {
   let stopping = false;
   const lookup: FindIntegration = (id) => store.integrations.byExternalId(id);
-  const wal = WalSync.open(store);
+  const wal = WalSync.open(store.path);
   const commit = groupCommit(store, wal);
   // A request whose client left is still recorded after its connection closed; stopping waits
   // for it too, so the store is never closed under a queued write.

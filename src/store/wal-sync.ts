@@ -1,7 +1,6 @@
 import { closeSync, fdatasync, fsyncSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { StoreError } from "../errors.js";
-import type { Store } from "./store.js";
 
 /**
  * Durable commits without blocking the event loop. With synchronous=FULL, SQLite fsyncs the WAL
@@ -19,22 +18,23 @@ export class WalSync {
 
   private constructor(private readonly fd: number | undefined) {}
 
-  /** The store's WAL, opened for syncing; an in-memory store has nothing to sync. */
-  static open(store: Store): WalSync {
-    if (store.path === ":memory:") return new WalSync(undefined);
-    const wal = `${store.path}-wal`;
-    let fd: number;
+  /** The WAL of the store at path, opened for syncing; an in-memory store has nothing to sync. */
+  static open(path: string): WalSync {
+    if (path === ":memory:") return new WalSync(undefined);
+    const wal = `${path}-wal`;
+    let fd: number | undefined;
     try {
       fd = openSync(wal, "r");
       // SQLite made the WAL when the store was opened; its directory entry must outlive a power
       // cut as well, or the first deliveries' frames would be in a file nobody can find.
-      const dir = openSync(dirname(store.path), "r");
+      const dir = openSync(dirname(path), "r");
       try {
         fsyncSync(dir);
       } finally {
         closeSync(dir);
       }
     } catch (err) {
+      if (fd !== undefined) closeSync(fd);
       throw new StoreError(`cannot open ${wal} for syncing: ${(err as Error).message}`, "is the store in WAL mode on a local disk? run 'hooksync doctor'");
     }
     return new WalSync(fd);

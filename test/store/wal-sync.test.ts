@@ -22,7 +22,7 @@ function fileStore(): Store {
 describe("WalSync", () => {
   it("gives every caller that comes while a sync runs the one sync after it", async () => {
     const store = fileStore();
-    const wal = WalSync.open(store);
+    const wal = WalSync.open(store.path);
     cleanups.unshift(() => wal.close());
     const first = wal.sync();
     const during = [wal.sync(), wal.sync(), wal.sync()];
@@ -39,7 +39,7 @@ describe("WalSync", () => {
   it("covers a commit made while a sync was in flight by the next sync, never by the running one", async () => {
     const store = fileStore();
     store.db.exec("CREATE TABLE t (v INTEGER)");
-    const wal = WalSync.open(store);
+    const wal = WalSync.open(store.path);
     cleanups.unshift(() => wal.close());
     const order: string[] = [];
     const running = wal.sync().then(() => order.push("running"));
@@ -51,7 +51,7 @@ describe("WalSync", () => {
 
   it("has nothing to sync for an in-memory store", async () => {
     const store = openStore(":memory:");
-    const wal = WalSync.open(store);
+    const wal = WalSync.open(store.path);
     await expect(wal.sync()).resolves.toBeUndefined();
     wal.close();
     store.close();
@@ -60,7 +60,7 @@ describe("WalSync", () => {
   it("says which file it cannot open when the store has no WAL", () => {
     const store = fileStore();
     rmSync(`${store.path}-wal`);
-    expect(() => WalSync.open(store)).toThrow(StoreError);
-    expect(() => WalSync.open(store)).toThrow(/cannot open .*s\.db-wal for syncing/);
+    expect(() => WalSync.open(store.path)).toThrow(StoreError);
+    expect(() => WalSync.open(store.path)).toThrow(/cannot open .*s\.db-wal for syncing/);
   });
 });
