@@ -66,15 +66,24 @@ export function migrate(db: Db, now: () => Date = () => new Date()): number[] {
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
-        m.version,
-        m.name,
-        now().toISOString(),
-      );
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // PRAGMA foreign_keys is a no-op inside a transaction: it is switched around it.
+    if (m.rebuilds) db.pragma("foreign_keys = OFF");
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuilds && (db.pragma("foreign_key_check") as unknown[]).length > 0) {
+          throw new StoreError(`migration ${m.version} would break a reference between tables`, "restore the store from a backup and report this");
+        }
+        db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+          m.version,
+          m.name,
+          now().toISOString(),
+        );
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (m.rebuilds) db.pragma("foreign_keys = ON");
+    }
     applied.push(m.version);
   }
   return applied;

@@ -7,6 +7,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * The migration rebuilds a table that others reference (SQLite cannot change a CHECK in
+   * place): foreign keys are off while it runs and checked before it commits.
+   */
+  rebuilds?: boolean;
 }
 
 export const migrations: Migration[] = [
@@ -205,6 +210,69 @@ CREATE TABLE discord_messages (
   message_id TEXT NOT NULL,
   updated_at TEXT NOT NULL
 );
+`,
+  },
+  {
+    version: 4,
+    name: "an always-on receiver: pending deliveries, retention, revisions, id leases, outbox schedule",
+    rebuilds: true,
+    sql: `
+-- deliveries, rebuilt: 'pending' (verified, not judged yet: its Jira user lookup failed) joins the
+-- outcomes; external_key lets a pending delivery hold back later ones for the same external issue;
+-- a refused request keeps only its first 4 KiB (body_size and body_sha256 say what it was);
+-- pruned_at marks a row kept only because activity points at it (its body and headers are gone).
+CREATE TABLE deliveries_v4 (
+  id             INTEGER PRIMARY KEY,
+  received_at    TEXT NOT NULL,
+  source         TEXT NOT NULL,
+  route          TEXT,
+  provider       TEXT,
+  integration_id INTEGER REFERENCES integrations(id),
+  identity       TEXT,
+  external_key   TEXT,
+  event          TEXT,
+  headers        TEXT NOT NULL DEFAULT '{}',
+  body           BLOB,
+  body_size      INTEGER,
+  body_sha256    TEXT,
+  verdict        INTEGER,
+  outcome        TEXT NOT NULL CHECK (outcome IN ('applied', 'ignored', 'rejected', 'pending')),
+  reason         TEXT,
+  changes        TEXT NOT NULL DEFAULT '[]',
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  pruned_at      TEXT
+);
+INSERT INTO deliveries_v4 (id, received_at, source, route, provider, integration_id, identity, event, headers, body, body_size, verdict, outcome, reason, changes)
+  SELECT id, received_at, source, route, provider, integration_id, identity, event, headers, body, length(body), verdict, outcome, reason, changes
+  FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v4 RENAME TO deliveries;
+CREATE INDEX deliveries_identity ON deliveries(provider, identity) WHERE identity IS NOT NULL;
+CREATE INDEX deliveries_pending ON deliveries(integration_id, external_key) WHERE outcome = 'pending';
+
+-- Rule 10.1: per linked external issue and field, the revision last applied (Azure DevOps rev;
+-- Jira milliseconds since the epoch).
+CREATE TABLE revisions (
+  integration_id INTEGER NOT NULL REFERENCES integrations(id),
+  external_key   TEXT NOT NULL,
+  field          TEXT NOT NULL CHECK (field IN ('assignee', 'status')),
+  revision       INTEGER NOT NULL,
+  PRIMARY KEY (integration_id, external_key, field)
+) WITHOUT ROWID;
+
+-- Rule 9.1 with many writers: each process leases a worker number for its snowflake ids and
+-- renews it; a lease past expires_at (ms since the epoch) is free to take.
+CREATE TABLE id_leases (
+  worker     INTEGER PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+
+-- The outbox's schedule: a row is sent at next_attempt_at (ms since the epoch) or later, by the
+-- one sender whose claim (claimed_by until claimed_until) holds.
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
 `,
   },
 ];
