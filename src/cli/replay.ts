@@ -45,7 +45,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
     for (const src of sources) {
       for await (const batch of readBatches(src.open(), src.label, (b) => (bytes += b))) {
         const deliveries = batch.map((p) => ({ ...p, headers: {} }));
-        for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = await enricher.enrich(store, d, opts.integration);
+        for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = (await enricher.enrich(store, d, opts.integration)).delivery;
         // Reported only once committed: a line never claims a change that a crash could undo.
         for (const outcome of processBatch(store, deliveries, { source: "replay", ...opts }, at)) {
           count(totals, outcome);
@@ -88,7 +88,7 @@ export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOpt
   if (needsLookup(delivery)) {
     const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
     try {
-      delivery = await enricher.enrich(store, delivery, opts.integration);
+      delivery = (await enricher.enrich(store, delivery, opts.integration)).delivery;
     } finally {
       await enricher.close();
     }
@@ -136,6 +136,9 @@ export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDe
       `delivery ${id} never passed authentication (${refused})`,
       "replaying it would apply data no tracker vouched for; add --unverified if you trust it",
     );
+  }
+  if (d.bodySize !== null && d.body.length < d.bodySize) {
+    throw new UsageError(`delivery ${id} kept only the first ${d.body.length} of its ${d.bodySize} bytes (${refused})`, "a refused request is not kept whole; have the tracker send it again");
   }
   const { decodeJson } = await import("../pipeline/inputs.js");
   await runOne(

@@ -5,8 +5,20 @@ import { wholeNumber } from "./numbers.js";
 import { oneLine } from "./safe-text.js";
 
 // Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
-const DEFAULT_REQUEST_TIMEOUT = 10_000;
+const DEFAULTS = {
+  bodyLimit: 1024 * 1024,
+  requestTimeout: 10_000,
+  maxConnections: 1024,
+  maxBuffered: 64 * 1024 * 1024,
+  lookupTimeout: 3_000,
+  lookupCooldown: 30_000,
+};
+
+export interface ServeFlags extends Omit<ServeOptions, "pendingIntervalMs" | "maxBufferedBytes"> {
+  maxBuffered: number;
+  lookupTimeout: number;
+  lookupCooldown: number;
+}
 
 export interface ServeSummary {
   url: string;
@@ -29,18 +41,29 @@ function humanLine(ctx: Context, e: RequestLog): string {
  * finish and closes the store. An answered 200 survives a power cut (the receiver syncs the WAL
  * before answering), since the tracker will not send the delivery again.
  */
-export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSignal): Promise<ServeSummary> {
+export async function runServe(ctx: Context, flags: ServeFlags, signal: AbortSignal): Promise<ServeSummary> {
   const store = await ctx.store();
   const { startServer } = await import("../receiver/server.js");
   const { AssigneeEnricher } = await import("../pipeline/enrich.js");
   const { io } = ctx.deps;
-  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(oneLine(line)) });
+  // Rule 3.5 within a budget: a lookup that fails keeps its delivery pending (rule 10.4), and the
+  // integration's lookups pause for the cooldown, then are tried again.
+  const enricher = new AssigneeEnricher({
+    deps: ctx.deps,
+    note: (line) => ctx.out.verbose(oneLine(line)),
+    budgetMs: flags.lookupTimeout,
+    cooldownMs: flags.lookupCooldown,
+  });
   let requests = 0;
-  const server = await startServer(store, opts, {
+  const { maxBuffered, lookupTimeout: _t, lookupCooldown, ...opts } = flags;
+  const server = await startServer(store, { ...opts, maxBufferedBytes: maxBuffered, pendingIntervalMs: lookupCooldown }, {
     now: ctx.deps.now,
-    enrich: (delivery, integration) => enricher.enrich(store, delivery, integration),
+    lookup: async (delivery, integration) => {
+      const e = await enricher.enrich(store, delivery, integration.externalId);
+      return e.failure === undefined ? { ok: true, delivery: e.delivery } : { ok: false, reason: e.failure };
+    },
     log: (e) => {
-      requests++;
+      if (e.method !== "PENDING") requests++;
       if (ctx.json) ctx.out.jsonLine(e);
       else ctx.out.info(humanLine(ctx, e));
     },
@@ -63,9 +86,13 @@ export function defineServe(program: Command, context: ContextFactory): void {
     .description("receive Azure DevOps and Jira webhooks: POST /hooks/vsts, POST /hooks/jira/<jwt>, GET /healthz")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
-    .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), DEFAULT_BODY_LIMIT)
-    .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), DEFAULT_REQUEST_TIMEOUT)
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), DEFAULTS.bodyLimit)
+    .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), DEFAULTS.requestTimeout)
+    .option("--max-connections <n>", "connections open at once; more are refused", wholeNumber(1), DEFAULTS.maxConnections)
+    .option("--max-buffered <bytes>", "request body bytes held in memory at once, all requests together (503 with Retry-After past it)", wholeNumber(1), DEFAULTS.maxBuffered)
+    .option("--lookup-timeout <ms>", "time a Jira user lookup may take before its delivery is kept pending (202)", wholeNumber(1), DEFAULTS.lookupTimeout)
+    .option("--lookup-cooldown <ms>", "after a failed lookup, wait this long before asking that Jira again and retrying pending deliveries", wholeNumber(1), DEFAULTS.lookupCooldown)
+    .action(async (flags: ServeFlags, cmd: Command) => {
       const ctx = context(cmd);
       const stop = new AbortController();
       // A second Ctrl-C finds no handler left and ends the process at once, as people expect.
@@ -73,7 +100,7 @@ export function defineServe(program: Command, context: ContextFactory): void {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       try {
-        await runServe(ctx, opts, stop.signal);
+        await runServe(ctx, flags, stop.signal);
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

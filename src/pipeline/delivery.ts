@@ -1,6 +1,6 @@
 import type { Change, Source } from "../engine/types.js";
 import { isObject } from "../providers/schema.js";
-import { type Headers, type ProviderName, providerNames } from "../providers/types.js";
+import { type Headers, type Parsed, type ProviderName, providerNames } from "../providers/types.js";
 
 /** One payload on its way to the engine, wherever it came from (HTTP, a file, simulate). */
 export interface Delivery {
@@ -11,6 +11,8 @@ export interface Delivery {
   headers: Headers;
   provider?: ProviderName;
   integration?: string;
+  /** What `provider` made of the body already (the receiver parses once to learn the external issue). */
+  parsed?: Parsed;
 }
 
 export type OutcomeKind = "applied" | "ignored" | "rejected";

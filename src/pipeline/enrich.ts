@@ -21,6 +21,19 @@ export interface EnricherOptions {
   http?: DispatcherOptions;
   /** --dry-run: what Jira answers is kept for the run only; the store is left as it was. */
   dryRun?: boolean;
+  /**
+   * The receiver's budget for one lookup: one attempt, no retries, at most this long. Without it
+   * the HTTP client's own timeout and retries apply (replay can wait).
+   */
+  budgetMs?: number;
+  /** After a failed lookup, this integration's lookups fail at once for this long, then are tried again. */
+  cooldownMs?: number;
+}
+
+/** A delivery after the lookup; failure says why the lookup could not answer (it may later). */
+export interface Enriched {
+  delivery: Delivery;
+  failure?: string;
 }
 
 /** Whether enrich() could change this delivery at all; replay skips the await for the rest. */
@@ -29,30 +42,36 @@ export function needsLookup(d: Delivery): boolean {
   return !("error" in u) && u.body.ok && hiddenAssignee(u.body.value) !== undefined;
 }
 
+const DEFAULT_COOLDOWN_MS = 30_000;
+
 /**
  * Fills a hidden assignee email from Jira's user REST, when OAuth credentials for that Jira are
  * stored; cached in the store. Keeps the providers' parse pure: this runs before the pipeline,
- * outside its transaction. Any failure leaves the delivery as it was (the engine then ignores it
- * with "assignee has no email address").
+ * outside its transaction. A delivery whose lookup failed comes back as it was, with the reason:
+ * replay goes on without the email (the engine ignores it with "assignee has no email address"),
+ * the receiver keeps it pending and tries again.
  */
 export class AssigneeEnricher {
   private credentials?: Promise<CredentialStore | undefined>;
   private readonly clients = new Map<string, JiraClient | null>();
+  /** Integrations whose last lookup failed: until when their lookups fail at once. */
+  private readonly paused = new Map<string, { until: number; reason: string }>();
   private readonly dryRunCache = new Map<string, { email: string | null; fetchedAt: string }>();
   private dispatcher?: Promise<import("undici").Dispatcher>;
 
   constructor(private readonly opts: EnricherOptions) {}
 
-  async enrich(store: Store, input: Delivery, integration?: string): Promise<Delivery> {
+  async enrich(store: Store, input: Delivery, integration?: string): Promise<Enriched> {
+    const unchanged: Enriched = { delivery: input };
     const delivery = unwrapEnvelope(input);
-    if ("error" in delivery || !delivery.body.ok) return input;
+    if ("error" in delivery || !delivery.body.ok) return unchanged;
     const body = delivery.body.value;
-    if (delivery.provider ? delivery.provider !== "jira" : !providers.jira.detect(body)) return input;
+    if (delivery.provider ? delivery.provider !== "jira" : !providers.jira.detect(body)) return unchanged;
     const user = hiddenAssignee(body);
-    if (!user) return input;
+    if (!user) return unchanged;
     const wanted = integration ?? delivery.integration;
     const row = wanted ? store.integrations.byExternalId(wanted) : store.integrations.onlyOf("jira");
-    if (!row || row.provider !== "jira") return input;
+    if (!row || row.provider !== "jira") return unchanged;
 
     const userKey = (user.key ?? user.name)!;
     const cached = this.dryRunCache.get(`${row.id}:${userKey}`) ?? store.jiraUsers.get(row.id, userKey);
@@ -61,32 +80,37 @@ export class AssigneeEnricher {
     if (cached && now.getTime() - Date.parse(cached.fetchedAt) < (cached.email ? FOUND_TTL_MS : NONE_TTL_MS)) {
       email = cached.email;
     } else {
+      const pause = this.paused.get(row.externalId);
+      if (pause && now.getTime() < pause.until) return { ...unchanged, failure: pause.reason };
       const client = await this.client(row);
-      if (!client) return input;
-      email = await this.lookUp(client, row, user);
-      if (email === undefined) return input;
+      if (!client) return unchanged;
+      const looked = await this.lookUp(client, row, user);
+      if ("failure" in looked) return { ...unchanged, failure: looked.failure };
+      email = looked.email;
       if (this.opts.dryRun) this.dryRunCache.set(`${row.id}:${userKey}`, { email, fetchedAt: now.toISOString() });
       else store.jiraUsers.remember(row.id, userKey, email, now.toISOString());
     }
     if (!email) {
       this.opts.note?.(`${delivery.source}: Jira has no email address for user ${userKey}`);
-      return input;
+      return unchanged;
     }
-    return { ...delivery, provider: "jira", integration: row.externalId, body: { ok: true, value: withAssigneeEmail(body, email) } };
+    return { delivery: { ...delivery, provider: "jira", integration: row.externalId, body: { ok: true, value: withAssigneeEmail(body, email) } } };
   }
 
-  /** The user's email, null when Jira has none to give, undefined when the lookup failed. */
-  private async lookUp(client: JiraClient, row: IntegrationRow, user: { key?: string; name?: string }): Promise<string | null | undefined> {
+  /** The user's email, null when Jira has none to give, or why the lookup failed. */
+  private async lookUp(client: JiraClient, row: IntegrationRow, user: { key?: string; name?: string }): Promise<{ email: string | null } | { failure: string }> {
     try {
       const found = (user.key ? await client.user({ key: user.key }) : undefined) ?? (user.name ? await client.user({ username: user.name }) : undefined);
-      return found?.emailAddress || null;
+      this.paused.delete(row.externalId);
+      return { email: found?.emailAddress || null };
     } catch (err) {
-      // One failure (Jira down, token revoked) stops lookups for this integration for the run,
-      // rather than costing every later payload its own retries.
-      this.clients.set(row.externalId, null);
+      // One failure (Jira down, token revoked) pauses lookups for this integration for a while,
+      // rather than costing every later payload its own wait; then they are tried again.
       const e = err as HooksyncError;
-      this.opts.note?.(`could not look up Jira users for ${row.externalId}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`);
-      return undefined;
+      const failure = `could not look up Jira users for ${row.externalId}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`;
+      this.paused.set(row.externalId, { until: this.opts.deps.now().getTime() + (this.opts.cooldownMs ?? DEFAULT_COOLDOWN_MS), reason: failure });
+      this.opts.note?.(failure);
+      return { failure };
     }
   }
 
@@ -100,7 +124,9 @@ export class AssigneeEnricher {
       const { baseHttpOptions } = await import("../http/client.js");
       try {
         const dispatcher = await (this.dispatcher ??= this.opts.deps.http(this.opts.http ?? {}));
-        client = clientFromCredentials(creds, baseHttpOptions(this.opts.deps, dispatcher), this.opts.deps);
+        const budget = this.opts.budgetMs;
+        const base = baseHttpOptions(this.opts.deps, dispatcher, undefined, budget);
+        client = clientFromCredentials(creds, budget === undefined ? base : { ...base, retry: { maxAttempts: 1 } }, this.opts.deps);
       } catch (err) {
         this.opts.note?.(`cannot use the stored Jira credentials for ${row.externalId}: ${(err as Error).message}`);
       }

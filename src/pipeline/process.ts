@@ -78,7 +78,7 @@ function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, a
   if (!provider) return reject("cannot tell which tracker sent this payload (use --provider vsts|jira)");
   out.provider = provider.name;
 
-  const parsed: Parsed = provider.parse(body);
+  const parsed: Parsed = delivery.parsed && delivery.provider === provider.name ? delivery.parsed : provider.parse(body);
   out.event = parsed.event;
   const wanted = opts.integration ?? delivery.integration ?? parsed.integration;
   out.integration = wanted ?? null;

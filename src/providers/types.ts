@@ -13,6 +13,8 @@ export type Parsed =
       event: string | null;
       /** The integration's externalId as the wire format names it (VSTS), else null. */
       integration: string | null;
+      /** The external issue the payload is about, when it names one. */
+      externalKey: string | null;
       events: SyncEvent[];
       notes: string[];
     };

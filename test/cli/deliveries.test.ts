@@ -9,6 +9,13 @@ const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
 const JIRA_ASSIGNED = readFileSync(fixture("jira-issue-updated-assignee.json"));
 const JIRA_UNASSIGNED = readFileSync(fixture("jira-issue-updated-unassigned.json"));
 
+/** A refused request keeps only its first 4 KiB: this one fits, so it can still be replayed with --unverified. */
+const JIRA_SMALL = (() => {
+  const p = JSON.parse(JIRA_ASSIGNED.toString());
+  const { assignee, project } = p.issue.fields;
+  return JSON.stringify({ ...p, user: undefined, issue: { id: p.issue.id, key: p.issue.key, fields: { assignee, project } } });
+})();
+
 /** A store with four deliveries: applied, 401, ignored (git.push), 400 (bad token); their ids as strings. */
 async function recorded() {
   const w = await world();
@@ -17,7 +24,7 @@ async function recorded() {
     await r.postVsts(VSTS_UPDATED),
     await r.postVsts(VSTS_UPDATED, { "shared-secret": "wrong" }),
     await r.postVsts(readFileSync(fixture("vsts-git-push.json"))),
-    await r.postJira("not-a-token", JIRA_ASSIGNED),
+    await r.postJira("not-a-token", JIRA_SMALL),
   ];
   const ids = answers.map((a) => String(a.body.delivery)) as [string, string, string, string];
   return { w, r, ids, numbers: ids.map(Number) };
@@ -88,6 +95,15 @@ describe("hooksync replay --delivery", () => {
     );
     const trusted = await w.run(["replay", "--delivery", ids[3], "--unverified", "--json"]);
     expect(ndjson(trusted.stdout)[0]).toMatchObject({ provider: "jira", integration: JIRA_ID, outcome: "applied" });
+  });
+
+  it("says a refused delivery kept only part of its body, and does not replay the part", async () => {
+    const { w, ids } = await recorded();
+    const r = await w.run(["replay", "--delivery", ids[1], "--unverified"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `hooksync: delivery ${ids[1]} kept only the first 4096 of its ${VSTS_UPDATED.length} bytes (401: wrong shared-secret header) (a refused request is not kept whole; have the tracker send it again)\n`,
+    );
   });
 
   it("re-sends the exact bytes to another receiver with fresh auth", async () => {

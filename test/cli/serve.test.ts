@@ -80,7 +80,7 @@ describe("hooksync serve (in-process)", () => {
     const { deps, output } = testDeps();
     const ctx = new Context(deps, { db: w.db });
     const stop = new AbortController();
-    const running = runServe(ctx, { host: "127.0.0.1", port: 0, bodyLimit: 4096, requestTimeout: 2000 }, stop.signal);
+    const running = runServe(ctx, { host: "127.0.0.1", port: 0, bodyLimit: 4096, requestTimeout: 2000, maxConnections: 64, maxBuffered: 1 << 20, lookupTimeout: 1000, lookupCooldown: 1000 }, stop.signal);
     await expect.poll(() => /listening on (\S+)/.exec(output().stderr)?.[1]).toBeTruthy();
     const url = /listening on (\S+)/.exec(output().stderr)![1]!;
     expect((await fetch(`${url}/hooks/vsts`, { method: "POST", headers: { ...json, "shared-secret": VSTS_SECRET }, body: VSTS_UPDATED })).status).toBe(413);

@@ -96,7 +96,7 @@ describe("rule 3.5: hidden assignee emails", () => {
     const enricher = new AssigneeEnricher({ deps });
     try {
       const body = { provider: "jira", integration: JIRA_ID, headers: {}, body: hidden({ key: "JIRAUSER10400" }) };
-      const out = await enricher.enrich(store, { source: "x", headers: {}, body: { ok: true, value: body } });
+      const { delivery: out } = await enricher.enrich(store, { source: "x", headers: {}, body: { ok: true, value: body } });
       expect(out).toMatchObject({ provider: "jira", integration: JIRA_ID, body: { ok: true, value: { issue: { fields: { assignee: { emailAddress: "jane.doe@example.com" } } } } } });
     } finally {
       await enricher.close();

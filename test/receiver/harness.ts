@@ -18,7 +18,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
   const errors: Error[] = [];
   const server = await startServer(
     store,
-    { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 5000, ...opts },
+    { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 5000, maxConnections: 1024, maxBufferedBytes: 64 * 1024 * 1024, pendingIntervalMs: 30_000, ...opts },
     { now: () => new Date(), log: (e) => logs.push(e), onError: (e) => errors.push(e), ...deps },
   );
   let closed = false;
@@ -56,11 +56,15 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
       request("POST", `/hooks/jira/${token}`, body, { ...json, ...headers }),
     /** Rows of the deliveries table as stored, secrets and all, for checking what was kept. */
     rawDeliveries: () =>
-      store.db.prepare("SELECT id, route, headers, body, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id").all() as {
+      store.db
+        .prepare("SELECT id, route, headers, body, body_size AS bodySize, body_sha256 AS bodySha256, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id")
+        .all() as {
         id: number;
         route: string;
         headers: string;
         body: Buffer | null;
+        bodySize: number | null;
+        bodySha256: string | null;
         verdict: number | null;
         outcome: string;
         reason: string | null;

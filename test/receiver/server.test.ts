@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -237,7 +238,10 @@ describe("serve: bodies", () => {
     if (status === 415) {
       expect(res.body.outcome).toBe("rejected");
       expect(r.count("activity")).toBe(0);
-      expect(r.rawDeliveries()[0]!.body!.equals(VSTS_UPDATED)).toBe(true);
+      // Item 3 of the always-on issue: a refused body keeps its first 4 KiB, its size and its hash.
+      const [row] = r.rawDeliveries();
+      expect(row!.body!.equals(VSTS_UPDATED.subarray(0, 4096))).toBe(true);
+      expect([row!.bodySize, row!.bodySha256]).toEqual([VSTS_UPDATED.length, createHash("sha256").update(VSTS_UPDATED).digest("hex")]);
     }
   });
 
@@ -262,11 +266,11 @@ describe("serve: order and lookups", () => {
     const w = await world();
     const asked: string[] = [];
     const r = await receiver(w.db, {}, {
-      enrich: async (d, integration) => {
-        asked.push(integration);
+      lookup: async (d, integration) => {
+        asked.push(integration.externalId);
         const body = structuredClone((d.body as { value: any }).value);
         body.issue.fields.assignee.emailAddress = "bob.smith@example.com";
-        return { ...d, body: { ok: true, value: body } };
+        return { ok: true, delivery: { ...d, body: { ok: true, value: body } } };
       },
     });
     expect((await r.postJira(signJwt({ id: JIRA_ID }, "wrong"), hidden())).status).toBe(400);
@@ -281,11 +285,11 @@ describe("serve: order and lookups", () => {
   it("commits deliveries in arrival order even when an earlier one waits on a lookup", async () => {
     const w = await world();
     const r = await receiver(w.db, {}, {
-      enrich: async (d) => {
+      lookup: async (d) => {
         await new Promise((resolve) => setTimeout(resolve, 150));
         const body = structuredClone((d.body as { value: any }).value);
         if (body.issue.fields.assignee) body.issue.fields.assignee.emailAddress = "bob.smith@example.com";
-        return { ...d, body: { ok: true, value: body } };
+        return { ok: true, delivery: { ...d, body: { ok: true, value: body } } };
       },
     });
     const jwt = signJwt({ id: JIRA_ID }, JIRA_SECRET);

@@ -40,9 +40,9 @@ function parse(body: unknown): Parsed {
   const p = r.value;
   // Sentry reads no event name at all, so a payload without one is still processed.
   if (event !== null && !SYNCED_EVENTS.has(event)) {
-    return { ok: true, event, integration: null, events: [], notes: [`event type ${event} is not synced`] };
+    return { ok: true, event, integration: null, externalKey: null, events: [], notes: [`event type ${event} is not synced`] };
   }
-  if (!p.changelog) return { ok: true, event, integration: null, events: [], notes: ["no changelog"] };
+  if (!p.changelog) return { ok: true, event, integration: null, externalKey: p.issue?.key || null, events: [], notes: ["no changelog"] };
   const key = p.issue?.key;
   if (!key) return { ok: false, event, integration: null, reason: "payload has no issue.key" };
 
@@ -66,7 +66,7 @@ function parse(body: unknown): Parsed {
     else events.push({ kind: "status", externalKey: key, externalProject: project, from: status.from ?? null, to: status.to });
   }
   if (events.length === 0 && notes.length === 0) notes.push("no assignee or status change");
-  return { ok: true, event, integration: null, events, notes };
+  return { ok: true, event, integration: null, externalKey: key, events, notes };
 }
 
 function deliveryIdentity(body: unknown, headers: Headers): string | null {

@@ -46,7 +46,7 @@ function parse(body: unknown): Parsed {
     return { ok: false, event, integration, reason: "payload has no resourceContainers.collection.id" };
   }
   if (event !== SYNCED_EVENT) {
-    return { ok: true, event, integration, events: [], notes: [`event type ${event ?? "(none)"} is not synced`] };
+    return { ok: true, event, integration, externalKey: null, events: [], notes: [`event type ${event ?? "(none)"} is not synced`] };
   }
   const res = check(updatedResource, (body as Record<string, unknown>).resource, "resource");
   if (!res.ok) return { ok: false, event, integration, reason: res.reason };
@@ -56,7 +56,7 @@ function parse(body: unknown): Parsed {
   if (!key) return { ok: false, event, integration, reason: "payload has no resource.workItemId" };
 
   const fields = resource.fields;
-  if (!fields) return { ok: true, event, integration, events: [], notes: ["payload has no resource.fields"] };
+  if (!fields) return { ok: true, event, integration, externalKey: key, events: [], notes: ["payload has no resource.fields"] };
 
   const events: SyncEvent[] = [];
   const notes: string[] = [];
@@ -74,7 +74,7 @@ function parse(body: unknown): Parsed {
     else events.push({ kind: "status", externalKey: key, externalProject: project, from: state.oldValue ?? null, to: state.newValue });
   }
   if (!assigned && !state) notes.push("no assignee or state change");
-  return { ok: true, event, integration, events, notes };
+  return { ok: true, event, integration, externalKey: key, events, notes };
 }
 
 /**
