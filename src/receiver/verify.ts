@@ -80,5 +80,33 @@ export function storedHeaders(headers: IncomingHttpHeaders): Headers {
 
 export const JIRA_ROUTE = "/hooks/jira/";
 
-/** The path as logs and the delivery log show it: the Jira token is a credential. */
-export const redactPath = (path: string): string => (path.startsWith(JIRA_ROUTE) ? `${JIRA_ROUTE}${REDACTED}` : path);
+/**
+ * Three base64url runs joined by dots (the signature may be empty), anywhere in a segment: over-
+ * matching a file name like `app.min.js` costs a 404 line some detail, missing a token leaks it.
+ */
+const JWT_SHAPED = /[\w-]+\.[\w-]+\./;
+// %XX decoded byte by byte, again while any is left (double encoding), bounded against a path of
+// nested escapes; the result is only matched, never shown, so bytes need not form valid UTF-8.
+const ESCAPE = /%[0-9a-f]{2}/gi;
+function unescaped(segment: string): string {
+  let s = segment;
+  for (let i = 0; i < 4 && s.includes("%"); i++) s = s.replace(ESCAPE, (e) => String.fromCharCode(Number.parseInt(e.slice(1), 16)));
+  return s;
+}
+
+/**
+ * The path as logs and the delivery log show it: a JWT is a credential wherever it appears (a
+ * proxy's prefix, `//hooks/jira/...`, percent-encoded), and whatever follows `hooks/jira/` is the
+ * Jira token even when it is malformed.
+ */
+export function redactPath(path: string): string {
+  if (path.startsWith(JIRA_ROUTE)) return `${JIRA_ROUTE}${REDACTED}`;
+  const segments = path.split("/");
+  const plain = segments.map(unescaped);
+  const out: string[] = [];
+  for (const [i, segment] of segments.entries()) {
+    if (i >= 2 && plain[i - 2] === "hooks" && plain[i - 1] === "jira") return [...out, REDACTED].join("/");
+    out.push(JWT_SHAPED.test(plain[i]!) ? REDACTED : segment);
+  }
+  return out.join("/");
+}

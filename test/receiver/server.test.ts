@@ -48,6 +48,21 @@ describe("serve: routes", () => {
     expect(get.body).toMatchObject({ outcome: "rejected", reason: "method GET not allowed", delivery: expect.any(Number) });
     expect(r.rawDeliveries()).toMatchObject([{ verdict: 405, outcome: "rejected", route: "/hooks/vsts" }]);
   });
+  it("answers 404 to a Jira URL under a prefix without printing its token in the log or the reason", async () => {
+    const w = await world();
+    const r = await receiver(w.db);
+    const jwt = signJwt({ id: JIRA_ID }, JIRA_SECRET);
+    const paths = [`//hooks/jira/${jwt}`, `/proxy/hooks/jira/${jwt}`, `/x/${jwt.replaceAll(".", "%2E")}`];
+    const reasons = [];
+    for (const path of paths) {
+      const res = await r.request("POST", path, "{}");
+      expect(res.status).toBe(404);
+      reasons.push(res.body.reason);
+    }
+    expect(reasons).toEqual(["no route //hooks/jira/<redacted>", "no route /proxy/hooks/jira/<redacted>", "no route /x/<redacted>"]);
+    const logged = JSON.stringify(r.logs);
+    for (const part of jwt.split(".").slice(1)) expect(logged).not.toContain(part);
+  });
 });
 
 describe("serve: Azure DevOps", () => {

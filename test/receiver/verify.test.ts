@@ -43,4 +43,35 @@ describe("verify", () => {
     expect(redactPath("/hooks/jira/eyJ.eyJ.sig")).toBe("/hooks/jira/<redacted>");
     expect(redactPath("/hooks/vsts")).toBe("/hooks/vsts");
   });
+
+  describe("redactPath", () => {
+    const jwt = signJwt({ id: "jira" }, "jira-secret");
+    const parts = jwt.split(".");
+    const every = (s: string) => [...s].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`).join("");
+
+    it.each([
+      ["a doubled slash", `//hooks/jira/${jwt}`, "//hooks/jira/<redacted>"],
+      ["a proxy's prefix", `/proxy/hooks/jira/${jwt}`, "/proxy/hooks/jira/<redacted>"],
+      ["another hook route", `/hooks/vsts/${jwt}`, "/hooks/vsts/<redacted>"],
+      ["a path of its own", `/${jwt}/more`, "/<redacted>/more"],
+      ["text around it in a segment", `/a/x;token=${jwt}`, "/a/<redacted>"],
+      ["its dots percent-encoded", `/a/${jwt.replaceAll(".", "%2E")}`, "/a/<redacted>"],
+      ["every character percent-encoded", `/a/${every(jwt)}`, "/a/<redacted>"],
+      ["its dots encoded twice", `/a/${jwt.replaceAll(".", "%252e")}`, "/a/<redacted>"],
+      ["an empty signature", `/a/${parts[0]}.${parts[1]}.`, "/a/<redacted>"],
+    ])("leaves nothing of a JWT behind %s", (_, path, shown) => {
+      const out = redactPath(path);
+      expect(out).toBe(shown);
+      for (const part of parts) expect(out).not.toContain(part.slice(0, 8));
+    });
+
+    it("hides whatever follows hooks/jira/ under a prefix, even a malformed token", () => {
+      expect(redactPath("//hooks/jira/not-a-jwt/x")).toBe("//hooks/jira/<redacted>");
+      expect(redactPath("/p/hooks/%6Aira/not-a-jwt")).toBe("/p/hooks/%6Aira/<redacted>");
+    });
+
+    it("leaves paths without a token as they are", () => {
+      for (const path of ["/hooks/vsts", "/hooks/jira", "/healthz", "/nope", "/a/b.json", "/%zz", "/"]) expect(redactPath(path)).toBe(path);
+    });
+  });
 });
