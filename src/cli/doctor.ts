@@ -46,7 +46,7 @@ async function storeChecks(ctx: Context): Promise<Check[]> {
   }
   for (const file of [path, `${path}-wal`, `${path}-shm`].filter(existsSync)) {
     const m = mode(file);
-    if (m & 0o077) checks.push({ check: "store file", verdict: "warn", detail: `${file} is mode ${octal(m)}: others can read webhook secrets (chmod 600 ${file})` });
+    if (m & 0o077) checks.push({ check: "store file", verdict: "fail", detail: `${file} is mode ${octal(m)}: others can read webhook secrets (chmod 600 ${file})` });
   }
   if (!checks.some((c) => c.check === "store file")) checks.push({ check: "store file", verdict: "ok", detail: `mode ${octal(mode(path))}` });
   return checks;

@@ -22,7 +22,7 @@ export interface ReplayOptions {
  */
 export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOptions): Promise<Totals> {
   const { io } = ctx.deps;
-  const { resolveInputs, readBatches } = await import("../pipeline/inputs.js");
+  const { resolveInputs, readSource } = await import("../pipeline/input-sources.js");
   const { processBatch } = await import("../pipeline/process.js");
   const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
   const sources = await resolveInputs(inputs, io.stdin, io.cwd);
@@ -43,7 +43,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
   try {
     for (const src of sources) {
-      for await (const batch of readBatches(src.open(), src.label, (b) => (bytes += b))) {
+      for await (const batch of readSource(src, (b) => (bytes += b))) {
         const deliveries = batch.map((p) => ({ ...p, headers: {} }));
         for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = (await enricher.enrich(store, d, opts.integration)).delivery;
         // Reported only once committed: a line never claims a change that a crash could undo.

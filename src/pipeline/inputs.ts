@@ -1,8 +1,3 @@
-import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import type { Readable } from "node:stream";
-import { UsageError } from "../errors.js";
 import type { Delivery } from "./delivery.js";
 
 export type RawPayload = Pick<Delivery, "source" | "body">;
@@ -66,7 +61,7 @@ export async function* readPayloads(
   for await (const batch of readBatches(stream, label, onBytes)) yield* batch;
 }
 
-type Batches = AsyncGenerator<RawPayload[]>;
+export type Batches = AsyncGenerator<RawPayload[]>;
 
 /**
  * The payloads of one stream, read with constant memory: a JSON array (streamed element by
@@ -255,45 +250,4 @@ async function* arrayElements(first: Buffer, rest: AsyncIterable<Buffer>, label:
   yield* nonEmpty([...scan(first)], mapChunks(rest, (c) => [...scan(c)]));
   if (!closed) yield [{ source: `${label}:${index}`, body: { ok: false, reason: "truncated JSON array: no closing ]" } }];
   else if (trailing) yield [{ source: label, body: { ok: false, reason: "text after the closing ] of the array" } }];
-}
-
-export interface InputSource {
-  label: string;
-  size: number | null;
-  open(): AsyncIterable<Buffer>;
-}
-
-/** Files, directories (their *.json and *.ndjson, sorted by name) and `-` for stdin. */
-export async function resolveInputs(inputs: string[], stdin: Readable, cwd: string): Promise<InputSource[]> {
-  if (inputs.length === 0) throw new UsageError("no input given", "name files, directories or - for stdin");
-  const out: InputSource[] = [];
-  for (const input of inputs) {
-    if (input === "-") {
-      out.push({ label: "stdin", size: null, open: () => stdin });
-      continue;
-    }
-    const path = resolve(cwd, input);
-    let info;
-    try {
-      info = await stat(path);
-    } catch {
-      throw new UsageError(`no such file or directory: ${input}`, "check the path");
-    }
-    if (info.isDirectory()) {
-      const names = (await readdir(path)).filter((n) => /\.(nd)?json$/i.test(n)).sort();
-      if (names.length === 0) throw new UsageError(`${input} holds no .json or .ndjson file`, "name the files to replay");
-      for (const name of names) {
-        const file = join(path, name);
-        const s = await stat(file);
-        if (s.isFile()) out.push(fileSource(join(input, name), file, s.size));
-      }
-    } else {
-      out.push(fileSource(input, path, info.size));
-    }
-  }
-  return out;
-}
-
-function fileSource(label: string, path: string, size: number): InputSource {
-  return { label, size, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
 }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { decodeJwt, verifyJwt } from "../providers/jira/jwt.js";
+import { BAD_SIGNATURE, decodeJwt, verifyJwt } from "../providers/jira/jwt.js";
 import { isObject } from "../providers/schema.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
@@ -35,22 +35,29 @@ function find(lookup: FindIntegration, provider: ProviderName, externalId: strin
   return row?.provider === provider ? row : undefined;
 }
 
-/** Rules 2.1 and 2.2: the integration named by the payload, then its secret in constant time. */
+// An unknown integration id is checked against this secret, which no sender can know: the answer
+// and the work done are those of a wrong secret, so the receiver does not tell which ids exist.
+const UNKNOWN_ID_SECRET = randomBytes(32).toString("base64url");
+
+/**
+ * Rules 2.1 and 2.2: the integration named by the payload, then its secret in constant time. An
+ * unknown id is refused 401 like a wrong secret (Sentry answers 400 "Integration does not exist").
+ */
 export function verifyVsts(body: unknown, sharedSecret: string | undefined, lookup: FindIntegration): Verified {
   const containers = isObject(body) ? body.resourceContainers : undefined;
   const collection = isObject(containers) ? containers.collection : undefined;
   const id = isObject(collection) ? collection.id : undefined;
   if (typeof id !== "string" || !id) return refuse(400, "payload has no resourceContainers.collection.id");
   const integration = find(lookup, "vsts", id);
-  if (!integration) return refuse(400, `no vsts integration ${id}`);
   if (!sharedSecret) return refuse(401, "missing shared-secret header");
-  if (!sameSecret(sharedSecret, integration.webhookSecret)) return refuse(401, "wrong shared-secret header");
+  if (!sameSecret(sharedSecret, integration?.webhookSecret ?? UNKNOWN_ID_SECRET) || !integration) return refuse(401, "wrong shared-secret header");
   return { ok: true, integration };
 }
 
 /**
  * Rule 3.1: the unverified claims only say which integration's secret to verify with; nothing
- * is trusted until verifyJwt (HS256 only, exp/nbf) accepts the token under that secret.
+ * is trusted until verifyJwt (HS256 only, exp/nbf) accepts the token under that secret. An
+ * unknown id is refused as a bad signature, so the receiver does not tell which ids exist.
  */
 export function verifyJira(token: string, nowMs: number, lookup: FindIntegration): Verified {
   if (!token) return refuse(400, "no token in the URL");
@@ -59,9 +66,10 @@ export function verifyJira(token: string, nowMs: number, lookup: FindIntegration
   const id = decoded.claims.id;
   if (typeof id !== "string" || !id) return refuse(400, "token has no id claim");
   const integration = find(lookup, "jira", id);
-  if (!integration) return refuse(400, `no jira integration ${id}`);
-  const verified = verifyJwt(token, integration.webhookSecret, nowMs);
+  // An unknown id fails exactly where a known one with a wrong key does (algorithm, then signature).
+  const verified = verifyJwt(token, integration?.webhookSecret ?? UNKNOWN_ID_SECRET, nowMs);
   if (!verified.ok) return refuse(400, verified.reason);
+  if (!integration) return refuse(400, BAD_SIGNATURE);
   return { ok: true, integration };
 }
 
@@ -80,5 +88,33 @@ export function storedHeaders(headers: IncomingHttpHeaders): Headers {
 
 export const JIRA_ROUTE = "/hooks/jira/";
 
-/** The path as logs and the delivery log show it: the Jira token is a credential. */
-export const redactPath = (path: string): string => (path.startsWith(JIRA_ROUTE) ? `${JIRA_ROUTE}${REDACTED}` : path);
+/**
+ * Three base64url runs joined by dots (the signature may be empty), anywhere in a segment: over-
+ * matching a file name like `app.min.js` costs a 404 line some detail, missing a token leaks it.
+ */
+const JWT_SHAPED = /[\w-]+\.[\w-]+\./;
+// %XX decoded byte by byte, again while any is left (double encoding), bounded against a path of
+// nested escapes; the result is only matched, never shown, so bytes need not form valid UTF-8.
+const ESCAPE = /%[0-9a-f]{2}/gi;
+function unescaped(segment: string): string {
+  let s = segment;
+  for (let i = 0; i < 4 && s.includes("%"); i++) s = s.replace(ESCAPE, (e) => String.fromCharCode(Number.parseInt(e.slice(1), 16)));
+  return s;
+}
+
+/**
+ * The path as logs and the delivery log show it: a JWT is a credential wherever it appears (a
+ * proxy's prefix, `//hooks/jira/...`, percent-encoded), and whatever follows `hooks/jira/` is the
+ * Jira token even when it is malformed.
+ */
+export function redactPath(path: string): string {
+  if (path.startsWith(JIRA_ROUTE)) return `${JIRA_ROUTE}${REDACTED}`;
+  const segments = path.split("/");
+  const plain = segments.map(unescaped);
+  const out: string[] = [];
+  for (const [i, segment] of segments.entries()) {
+    if (i >= 2 && plain[i - 2] === "hooks" && plain[i - 1] === "jira") return [...out, REDACTED].join("/");
+    out.push(JWT_SHAPED.test(plain[i]!) ? REDACTED : segment);
+  }
+  return out.join("/");
+}

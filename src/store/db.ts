@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { StoreError } from "../errors.js";
 import { migrations } from "./migrations.js";
@@ -36,15 +36,25 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
 
 /**
  * Creates the file with mode 0600 before SQLite sees it; SQLite gives its -wal and -shm files the
- * database file's mode, so the secrets inside never become world-readable.
+ * database file's mode, so the secrets inside never become world-readable. A store made by an
+ * older hooksync, copied, or restored with a loose mode is tightened, its -wal and -shm with it.
  */
 function createPrivately(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
     closeSync(openSync(path, "wx", 0o600));
+    return;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
       throw new StoreError(`cannot create the store ${path}: ${(err as Error).message}`, "check the directory exists and is writable");
+    }
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (statSync(file).mode & 0o077) chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw new StoreError(`cannot make the store ${file} private: ${(err as Error).message}`, `run 'chmod 600 ${file}' as its owner`);
     }
   }
 }

@@ -63,11 +63,11 @@ describe("hooksync deliveries", () => {
     const w = await world();
     const r = await receiver(w.db);
     const payload = JSON.parse(VSTS_UPDATED.toString());
-    payload.resourceContainers.collection.id = "evil\u001b[2J\nid";
+    payload.eventType = "evil\u001b[2J\nid";
     await r.postVsts(JSON.stringify(payload));
     const out = (await w.run(["deliveries"])).stdout;
     expect(out).not.toContain("\u001b");
-    expect(out).toContain("no vsts integration evil\\u001b[2J\\nid");
+    expect(out).toContain("event type evil\\u001b[2J\\nid is not synced");
   });
 });
 

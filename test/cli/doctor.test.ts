@@ -35,12 +35,19 @@ describe("doctor", () => {
     expect(lines[2]).toMatch(/^ok    credentials +none stored/);
   });
 
-  it("warns about a store others can read", async () => {
+  it("fails a store others can read with exit 1, saying the chmod that fixes it", async () => {
     const { db, env } = await fresh();
     chmodSync(db, 0o644);
     const r = await run(["doctor", "--db", db, "--offline", "--json"], { env });
-    expect(r.code).toBe(0);
-    expect(json(r.stdout).checks).toContainEqual({ check: "store file", verdict: "warn", detail: `${db} is mode 0644: others can read webhook secrets (chmod 600 ${db})` });
+    expect(r.code).toBe(1);
+    expect(json(r.stdout)).toMatchObject({ ok: false });
+    // Opening it read-only made SQLite create the -wal and -shm with the file's mode: each is a failing line.
+    for (const file of [db, `${db}-wal`, `${db}-shm`]) {
+      expect(json(r.stdout).checks).toContainEqual({ check: "store file", verdict: "fail", detail: `${file} is mode 0644: others can read webhook secrets (chmod 600 ${file})` });
+    }
+    expect(r.stderr).toBe("hooksync: 3 checks failed (each says what to do)\n");
+    // doctor only reports: the store is tightened by the next command that writes to it.
+    expect(statSync(db).mode & 0o777).toBe(0o644);
   });
 
   it("fails a damaged store", async () => {
@@ -106,7 +113,8 @@ describe("doctor", () => {
       chmodSync(join(w.env.HOOKSYNC_CONFIG_DIR!, "credentials.json"), 0o644);
       const r = await run(["doctor", "--db", w.db, "--offline", "--json"], { env: w.env });
       expect(r.code).toBe(1);
-      expect(json(r.stdout).checks.find((c) => c.check === "credentials")!.verdict).toBe("fail");
+      const file = join(w.env.HOOKSYNC_CONFIG_DIR!, "credentials.json");
+      expect(json(r.stdout).checks.find((c) => c.check === "credentials")).toMatchObject({ verdict: "fail", detail: expect.stringContaining(`chmod 600 ${file}`) });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixture, ndjson } from "../helpers.js";
@@ -27,6 +27,30 @@ describe("replay", () => {
     writeFileSync(join(dir, "notes.txt"), "not a payload");
     const r = await w.run(["replay", dir, "--json"]);
     expect(ndjson(r.stdout).map((l) => l.source)).toEqual([join(dir, "a.json"), join(dir, "b.ndjson:1"), join(dir, "b.ndjson:2")]);
+  });
+
+  it("reports a dangling symbolic link, a link loop and a name that is not UTF-8 in a directory as rejected inputs, replays the rest, and exits 1", async () => {
+    const w = await world();
+    const dir = join(w.dir, "in");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "a.json"), JSON.stringify(loadFixture("vsts-workitem-updated.json")));
+    // Linux allows any bytes in a name: only a Buffer path can make (and find) this one.
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from(".json")]), "{}");
+    symlinkSync("no-such-target.json", join(dir, "dangling.json"));
+    symlinkSync("loop.json", join(dir, "loop.json"));
+    writeFileSync(join(dir, "z.json"), JSON.stringify(loadFixture("vsts-git-push.json")));
+    const r = await w.run(["replay", dir, "--json"]);
+    expect(r.code).toBe(1);
+    expect(ndjson(r.stdout).map((l) => [l.source, l.outcome, l.reason])).toEqual([
+      [join(dir, "a.json"), "applied", null],
+      [join(dir, "bad-\\xff\\xfe.json"), "rejected", "file name is not valid UTF-8 (rename it to replay it)"],
+      [join(dir, "dangling.json"), "rejected", "dangling symbolic link: its target does not exist"],
+      [join(dir, "loop.json"), "rejected", "symbolic link loop"],
+      [join(dir, "z.json"), "ignored", "event type git.push is not synced"],
+    ]);
+    expect(r.stderr).toMatch(/^5 payloads: 1 applied, 1 ignored, 3 rejected;/m);
+    expect(r.stderr).toMatch(/^hooksync: 3 of 5 payloads were rejected \(each has its reason above\)$/m);
+    expect(r.stderr).not.toMatch(/bug/);
   });
 
   it("reads a JSON array of payloads and envelopes", async () => {

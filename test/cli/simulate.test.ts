@@ -243,9 +243,10 @@ describe("hooksync simulate --send", () => {
     expect(ok.stdout).toMatch(new RegExp(`^200 ${r.url}/hooks/vsts applied \\(delivery \\d+\\)\\n$`));
     const refused = await w.run(["simulate", "vsts", "workitem.updated", "--work-item", "5", "--send", r.url, "--set", "resourceContainers.collection.id=nope"]);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain("400 ");
-    expect(refused.stdout).toContain("rejected: no vsts integration nope");
-    expect(refused.stderr).toBe("hooksync: the receiver answered 400 (its answer is above)\n");
+    // An unknown collection id is refused as a wrong secret (the receiver does not tell which ids exist).
+    expect(refused.stdout).toContain("401 ");
+    expect(refused.stdout).toContain("rejected: wrong shared-secret header");
+    expect(refused.stderr).toBe("hooksync: the receiver answered 401 (its answer is above)\n");
     const jira = await w.run([...JIRA_ASSIGN, "--send", r.url]);
     expect(jira.stdout).toContain(`${r.url}/hooks/jira/<redacted> applied`);
   });

@@ -35,6 +35,8 @@ export function decodeJwt(token: string): Decoded {
   }
 }
 
+export const BAD_SIGNATURE = "token signature does not verify";
+
 /** Verifies signature, algorithm (HS256 only) and exp/nbf; returns the claims or why not. */
 export function verifyJwt(token: string, secret: string, nowMs: number): Decoded {
   const decoded = decodeJwt(token);
@@ -43,7 +45,7 @@ export function verifyJwt(token: string, secret: string, nowMs: number): Decoded
   const [head, body, sig] = token.split(".") as [string, string, string];
   const expected = createHmac("sha256", secret).update(`${head}.${body}`).digest();
   const given = Buffer.from(sig, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "token signature does not verify" };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: BAD_SIGNATURE };
   const { exp, nbf } = decoded.claims;
   const now = nowMs / 1000;
   if (exp !== undefined && (typeof exp !== "number" || exp <= now)) return { ok: false, reason: "token has expired" };
