@@ -7,6 +7,7 @@ import { oneLine } from "./safe-text.js";
 
 export interface DeliveriesOptions {
   failed?: boolean;
+  pending?: boolean;
   limit?: number;
 }
 
@@ -16,9 +17,11 @@ export async function runDeliveries(ctx: Context, opts: DeliveriesOptions): Prom
 }
 
 function render(ctx: Context, rows: DeliveryView[], opts: DeliveriesOptions): void {
-  if (rows.length === 0) return ctx.out.text(opts.failed ? "no failed deliveries" : "no deliveries yet (they are recorded by 'hooksync serve')");
+  if (rows.length === 0) {
+    return ctx.out.text(opts.failed ? "no failed deliveries" : opts.pending ? "no pending deliveries" : "no deliveries yet (they are recorded by 'hooksync serve')");
+  }
   const s = ctx.style;
-  const outcome = (o: DeliveryView["outcome"]) => (o === "applied" ? s.green : o === "ignored" ? s.yellow : s.red)(o);
+  const outcome = (o: DeliveryView["outcome"]) => (o === "applied" ? s.green : o === "ignored" || o === "pending" ? s.yellow : s.red)(o);
   ctx.out.text(
     table(
       rows.map((d) => [
@@ -41,6 +44,7 @@ export function defineDeliveries(program: Command, context: ContextFactory): voi
     .command("deliveries")
     .description("the delivery log of 'hooksync serve', newest last")
     .option("--failed", "only deliveries that were refused or rejected")
+    .option("--pending", "only deliveries kept for later (answered 202), with why they wait; serve applies them itself")
     .option("--limit <n>", "only the newest n deliveries", wholeNumber(1))
     .action(async (opts: DeliveriesOptions, cmd: Command) => {
       const ctx = context(cmd);

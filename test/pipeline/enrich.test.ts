@@ -90,6 +90,33 @@ describe("rule 3.5: hidden assignee emails", () => {
     expect(userLookups()).toHaveLength(4);
   });
 
+  it("pauses an integration's lookups for the cooldown after a failure, then asks Jira again and recovers", async () => {
+    let now = NOW;
+    const { deps } = testDeps({ env: w.env, now: () => new Date(now) });
+    const store = openStore(w.db);
+    const enricher = new AssigneeEnricher({ deps, budgetMs: 2_000, cooldownMs: 10_000 });
+    const delivery = { source: "x", headers: {}, provider: "jira" as const, body: { ok: true as const, value: hidden({ key: "JIRAUSER10400" }) } };
+    try {
+      w.jira.failNext({ status: 503 }, { times: 100 });
+      const failed = await enricher.enrich(store, delivery, JIRA_ID);
+      expect(failed.failure).toMatch(`could not look up Jira users for ${JIRA_ID}: Jira failed (HTTP 503 on look up a user)`);
+      // Within the budget: one attempt, no retries.
+      expect(userLookups()).toHaveLength(1);
+      now += 9_000;
+      expect((await enricher.enrich(store, delivery, JIRA_ID)).failure).toBe(failed.failure);
+      expect(userLookups()).toHaveLength(1);
+      w.jira.reset();
+      now += 1_001;
+      const recovered = await enricher.enrich(store, delivery, JIRA_ID);
+      expect(recovered.failure).toBeUndefined();
+      expect(recovered.delivery).toMatchObject({ body: { value: { issue: { fields: { assignee: { emailAddress: "jane.doe@example.com" } } } } } });
+      expect(userLookups()).toHaveLength(1);
+    } finally {
+      await enricher.close();
+      store.close();
+    }
+  });
+
   it("reads envelopes as serve records them", async () => {
     const { deps } = testDeps({ env: w.env });
     const store = openStore(w.db);
