@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { RequestLog, ServeOptions } from "../receiver/server.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
+import { pushLine } from "./push.js";
 import { oneLine } from "./safe-text.js";
 
 // Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
@@ -29,8 +30,17 @@ function humanLine(ctx: Context, e: RequestLog): string {
  * finish and closes the store. An answered 200 survives a power cut (the receiver syncs the WAL
  * before answering), since the tracker will not send the delivery again.
  */
-export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSignal): Promise<ServeSummary> {
+export async function runServe(ctx: Context, opts: ServeOptions & { outbound?: boolean }, signal: AbortSignal): Promise<ServeSummary> {
   const store = await ctx.store();
+  // Behaviour 7.3: the outbox sent on its schedule, unless 'hooksync outbound send' is left to do it.
+  const drain =
+    opts.outbound === false
+      ? undefined
+      : (await import("../outbound/drain.js")).startOutboxDrain(store, ctx.deps, {
+          report: (r) => (r.ok ? ctx.out.verbose(pushLine(r)) : ctx.out.info(`hooksync: ${pushLine(r)}`)),
+          onError: (err) => ctx.deps.io.stderr.write(`hooksync: outbound error: ${oneLine(err.message)}\n`),
+          log: (line) => ctx.out.verbose(line),
+        });
   const { startServer } = await import("../receiver/server.js");
   const { AssigneeEnricher } = await import("../pipeline/enrich.js");
   const { io } = ctx.deps;
@@ -40,6 +50,8 @@ export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSi
     now: ctx.deps.now,
     enrich: (delivery, integration) => enricher.enrich(store, delivery, integration),
     log: (e) => {
+      // Until the receiver kicks the drain after a commit that queued rows, an applied delivery stands for it.
+      if (e.outcome === "applied") drain?.kick();
       requests++;
       if (ctx.json) ctx.out.jsonLine(e);
       else ctx.out.info(humanLine(ctx, e));
@@ -51,6 +63,7 @@ export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSi
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   ctx.out.info("stopping: finishing the requests in flight");
   await server.close();
+  await drain?.stop();
   await enricher.close();
   store.close();
   ctx.out.info(`stopped after ${requests} request${requests === 1 ? "" : "s"}`);
@@ -65,7 +78,8 @@ export function defineServe(program: Command, context: ContextFactory): void {
     .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
     .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), DEFAULT_BODY_LIMIT)
     .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), DEFAULT_REQUEST_TIMEOUT)
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    .option("--no-outbound", "leave the outbox to 'hooksync outbound send' (serve sends it on a schedule otherwise)")
+    .action(async (opts: ServeOptions & { outbound: boolean }, cmd: Command) => {
       const ctx = context(cmd);
       const stop = new AbortController();
       // A second Ctrl-C finds no handler left and ends the process at once, as people expect.
