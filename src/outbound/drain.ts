@@ -32,6 +32,13 @@ export const DEFAULT_DRAIN_INTERVAL_MS = 5_000;
  */
 const MAX_WAIT_IN_SEND_MS = 5_000;
 
+/** The drain's sender: its own id, credentials from the environment, Retry-After waited out only when short. */
+export async function drainSender(store: Store, deps: Pick<Deps, "io" | "now" | "randomBytes" | "sleep">, dispatcher: Dispatcher, log?: (line: string) => void): Promise<Sender> {
+  const { baseHttpOptions } = await import("../http/client.js");
+  const base = { ...baseHttpOptions(deps, dispatcher, log), retry: { maxRetryAfterMs: MAX_WAIT_IN_SEND_MS } };
+  return { id: senderId(deps), store, senders: new Senders(store, base, environmentCredentials(deps.io.env), deps), clock: deps };
+}
+
 /**
  * serve's outbound sender: sends due outbox rows in the background, one at a time, under claims
  * of its own (another serve or 'hooksync outbound send' on the same store never sends the same
@@ -45,12 +52,7 @@ export function startOutboxDrain(store: Store, deps: Pick<Deps, "io" | "now" | "
   let dispatcher: Promise<Dispatcher> | undefined;
   let sender: Sender | undefined;
 
-  const setUp = async (): Promise<Sender> => {
-    if (sender) return sender;
-    const { baseHttpOptions } = await import("../http/client.js");
-    const base = { ...baseHttpOptions(deps, await (dispatcher ??= deps.http(opts.http ?? {})), opts.log), retry: { maxRetryAfterMs: MAX_WAIT_IN_SEND_MS } };
-    return (sender = { id: senderId(deps), store, senders: new Senders(store, base, environmentCredentials(deps.io.env), deps), clock: deps });
-  };
+  const setUp = async (): Promise<Sender> => (sender ??= await drainSender(store, deps, await (dispatcher ??= deps.http(opts.http ?? {})), opts.log));
 
   const pass = async () => {
     try {

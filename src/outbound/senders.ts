@@ -28,6 +28,7 @@ type Made = { pusher: VstsPusher | JiraPusher; http?: HttpClient };
 export class Senders {
   private readonly pushers = new Map<number, Promise<Made>>();
   private discord?: Promise<{ client: DiscordClient; webhookId: string }>;
+  private learnt?: Promise<void>;
   /** Shared by reference with every client made here, so a secret learnt later still counts. */
   readonly secrets: string[];
   private readonly base: BaseHttpOptions;
@@ -43,6 +44,8 @@ export class Senders {
   }
 
   async send(row: OutboxRow): Promise<Sent> {
+    // Before the first request: any answer may quote a secret of another tracker.
+    await (this.learnt ??= this.credentials.known().then((known) => void this.secrets.push(...known)));
     if (row.kind === "discord") return this.notify(row);
     if (!this.store.outbox.stillLinked(row)) return { detail: `not sent: ${row.issue} is no longer linked to ${row.externalKey}` };
     const integration = this.store.integrations.byExternalId(row.integration!)!;

@@ -13,6 +13,8 @@ export interface TrackerCredentials {
   pat(): Promise<string>;
   jira(integration: IntegrationRow): Promise<JiraCredentials>;
   discord(webhookId: string): Promise<DiscordWebhook>;
+  /** Every secret at hand without asking (environment, credentials file): kept out of what trackers answer. */
+  known(): Promise<string[]>;
 }
 
 const PAT_ENV = "AZURE_DEVOPS_EXT_PAT";
@@ -54,6 +56,13 @@ export async function discordWebhook(env: Record<string, string | undefined>, we
   return found.webhook;
 }
 
+async function knownSecrets(env: Record<string, string | undefined>): Promise<string[]> {
+  const { CredentialStore } = await import("../config/credentials.js");
+  const { WEBHOOK_ENV } = await import("../notify/discord.js");
+  const stored = (await CredentialStore.openExisting(env))?.secrets() ?? [];
+  return [...stored, env[PAT_ENV], env[WEBHOOK_ENV]].filter((s): s is string => Boolean(s?.trim())).map((s) => s.trim());
+}
+
 /**
  * A command's credentials: the token read once (stdin or a prompt at most once per run), the
  * rest from the credentials file. Without patStdin and a terminal, only the environment.
@@ -64,6 +73,7 @@ export function commandCredentials(deps: Pick<Deps, "io" | "prompter">, patStdin
     pat: () => (pat ??= readPat(deps, patStdin)),
     jira: (integration) => jiraCredentials(deps.io.env, integration),
     discord: (webhookId) => discordWebhook(deps.io.env, webhookId),
+    known: () => knownSecrets(deps.io.env),
   };
 }
 
@@ -77,6 +87,7 @@ export function environmentCredentials(env: Record<string, string | undefined>):
     },
     jira: (integration) => jiraCredentials(env, integration),
     discord: (webhookId) => discordWebhook(env, webhookId),
+    known: () => knownSecrets(env),
   };
 }
 
