@@ -29,7 +29,12 @@ export class AuthError extends HooksyncError {
 }
 
 export class UpstreamError extends HooksyncError {
-  constructor(message: string, hint?: string) {
+  constructor(
+    message: string,
+    hint?: string,
+    /** The server asked to be left alone this long (Retry-After): a queued push waits at least that. */
+    readonly retryAfterMs?: number,
+  ) {
     super("upstream", 1, message, hint);
   }
 }

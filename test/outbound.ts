@@ -58,6 +58,7 @@ export function outboundWorld(): OutboundWorld {
     for (const f of [w.azure, w.jira, w.discord]) f.reset();
     w.workItems.items.clear();
     for (const id of [5, 7]) w.workItems.items.set(id, { id, rev: 1, project: VSTS_PROJECT, fields: { "System.State": "New", "System.Title": `Work item ${id}` } });
+    w.workItems.retryAfterOnSuccess = null;
     w.workItems.identities.clear();
     w.workItems.identities.set("jane.doe@example.com", "Jane Doe");
     w.workItems.identities.set("bob.smith@example.com", "Bob Smith");

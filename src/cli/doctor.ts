@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { HooksyncError, PartialFailure } from "../errors.js";
 import type { BaseHttpOptions } from "../http/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { Store } from "../store/store.js";
 import type { Context, ContextFactory } from "./context.js";
 import { addHttpOptions, type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
 
@@ -105,10 +106,26 @@ async function trackerCheck(ctx: Context, integration: IntegrationRow, flags: Ht
   }
 }
 
+/** Pushes given up after three days of failing wait for someone: a failing check until they are sent or discarded. */
+function outboxCheck(store: Store): Check {
+  const counts = Object.values(store.outbox.counts());
+  const failed = counts.reduce((n, c) => n + c.failed, 0);
+  const pending = counts.reduce((n, c) => n + c.pending, 0);
+  if (failed === 0) return { check: "outbox", verdict: "ok", detail: `${pending} push${pending === 1 ? "" : "es"} waiting, none given up` };
+  return {
+    check: "outbox",
+    verdict: "fail",
+    detail: `${failed} push${failed === 1 ? "" : "es"} given up after 3 days of failing (see 'hooksync outbound list --failed'; 'hooksync outbound retry' sends them, 'outbound discard' drops them)`,
+  };
+}
+
 export async function runDoctor(ctx: Context, opts: HttpFlags & { offline?: boolean }): Promise<Check[]> {
   const checks = [...(await storeChecks(ctx)), ...(await credentialChecks(ctx))];
-  if (opts.offline || checks[0]?.verdict === "fail") return checks;
+  if (checks[0]?.verdict === "fail") return checks;
   const store = await ctx.store({ readonly: true });
+  // An older schema (doctor never migrates) lacks the outbox's schedule; the store check says so already.
+  if (checks[0]?.verdict === "ok") checks.push(outboxCheck(store));
+  if (opts.offline) return checks;
   for (const integration of store.integrations.all()) checks.push(await trackerCheck(ctx, integration, opts));
   return checks;
 }

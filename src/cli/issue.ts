@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { table } from "../io/style.js";
 import type { IssueView } from "../store/views.js";
 import type { Context, ContextFactory } from "./context.js";
+import { shortId } from "./short-id.js";
 
 export async function runIssueList(ctx: Context, opts: { project?: string }): Promise<IssueView[]> {
   const store = await ctx.store();
@@ -35,6 +36,3 @@ export function defineIssue(program: Command, context: ContextFactory): void {
       else render(ctx, issues);
     });
 }
-
-/** GUIDs (Azure DevOps collections) are shortened like git hashes; readable ids stay whole. */
-export const shortId = (id: string): string => (/^[0-9a-f]{8}-[0-9a-f-]{27}$/i.test(id) ? id.slice(0, 8) : id);

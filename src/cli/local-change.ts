@@ -4,7 +4,8 @@ import type { Change } from "../engine/types.js";
 import { PartialFailure, RejectedInputError, UsageError } from "../errors.js";
 import type { OutboxRow } from "../store/outbox-repo.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type PushFlags, type PushResult, addPushOptions, pushRows, renderPushes } from "./push.js";
+import type { PushResult } from "../outbound/send.js";
+import { type PushFlags, addPushOptions, renderPushes, withSender } from "./push.js";
 
 export interface LocalFlags extends PushFlags {
   /** Exit 1 when a push failed (it stays queued either way). */
@@ -35,7 +36,9 @@ export async function runLocalChange(ctx: Context, key: string, change: LocalCha
   if (result.refused) throw new RejectedInputError(result.refused, "only a verified user who is a member of the issue's project can be assigned ('hooksync import' adds members)");
   for (const note of result.notes) ctx.out.info(`${note}: nothing to change`);
   const rows = queued.map((id) => store.outbox.get(id)).filter((r): r is OutboxRow => r !== undefined);
-  return { issue: key, changes: result.changes, pushes: await pushRows(ctx, store, rows, flags) };
+  if (rows.length === 0) return { issue: key, changes: result.changes, pushes: [] };
+  const { sendRows } = await import("../outbound/send.js");
+  return { issue: key, changes: result.changes, pushes: await withSender(ctx, store, flags, (sender) => sendRows(sender, rows)) };
 }
 
 function render(ctx: Context, report: LocalReport, strict: boolean | undefined): void {

@@ -1,11 +1,12 @@
 import { type Command, Option } from "commander";
 import { PartialFailure, UsageError } from "../errors.js";
 import { table } from "../io/style.js";
+import type { PushResult } from "../outbound/send.js";
 import type { OutboxKind, OutboxRow, OutboxState, Via } from "../store/outbox-repo.js";
 import type { Context, ContextFactory } from "./context.js";
-import { shortId } from "./issue.js";
 import { wholeNumber } from "./numbers.js";
-import { type PushFlags, type PushResult, addPushOptions, pushRows, renderPushes } from "./push.js";
+import { type PushFlags, addPushOptions, renderPushes, withSender } from "./push.js";
+import { shortId } from "./short-id.js";
 
 /** `outbound list --json`, one per row. */
 export interface OutboxView {
@@ -21,6 +22,8 @@ export interface OutboxView {
   state: OutboxState;
   attempts: number;
   error: string | null;
+  /** When serve's drain tries it next; null once done or given up. */
+  nextAttemptAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -37,6 +40,7 @@ const view = (r: OutboxRow): OutboxView => ({
   state: r.state,
   attempts: r.attempts,
   error: r.lastError,
+  nextAttemptAt: r.state === "pending" ? new Date(r.nextAttemptAt).toISOString() : null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -45,19 +49,21 @@ export async function runOutboundList(ctx: Context, state?: OutboxState): Promis
   return (await ctx.store()).outbox.list(state).map(view);
 }
 
-/** The unsent rows (or those named), oldest first; every push in the result, failures included. */
+/**
+ * The unsent rows (or those named), pending or given up, oldest first, whatever their schedule;
+ * every push this process tried in the result, failures included.
+ */
 export async function runOutboundRetry(ctx: Context, flags: PushFlags & { id?: number[] }): Promise<PushResult[]> {
   const store = await ctx.store();
-  let rows: OutboxRow[];
-  if (flags.id?.length) {
-    rows = [...new Set(flags.id)].sort((a, b) => a - b).map((id) => {
-      const row = store.outbox.get(id);
-      if (!row) throw new UsageError(`no outbox row ${id}`, "see 'hooksync outbound list'");
-      if (row.state === "done") throw new UsageError(`outbox row ${id} was sent already`, "see 'hooksync outbound list'");
-      return row;
-    });
-  } else rows = store.outbox.unsent();
-  return pushRows(ctx, store, rows, flags);
+  const { sendAll, sendRows } = await import("../outbound/send.js");
+  if (!flags.id?.length) return withSender(ctx, store, flags, sendAll);
+  const rows = [...new Set(flags.id)].sort((a, b) => a - b).map((id): OutboxRow => {
+    const row = store.outbox.get(id);
+    if (!row) throw new UsageError(`no outbox row ${id}`, "see 'hooksync outbound list'");
+    if (row.state === "done") throw new UsageError(`outbox row ${id} was sent already`, "see 'hooksync outbound list'");
+    return row;
+  });
+  return withSender(ctx, store, flags, (sender) => sendRows(sender, rows));
 }
 
 export async function runOutboundDiscard(ctx: Context, ids: number[]): Promise<number[]> {
@@ -99,14 +105,15 @@ function renderList(ctx: Context, rows: OutboxView[]): void {
 export function defineOutbound(program: Command, context: ContextFactory): void {
   const outbound = program
     .command("outbound")
-    .description("pushes to the trackers and Discord notifications waiting in the outbox (serve and replay queue them; retry sends them)");
+    .description("pushes to the trackers and Discord notifications waiting in the outbox (serve sends them on a schedule; retry sends them now)");
   outbound
     .command("list")
-    .description("every push and notification with its state: pending, failed (stays queued) or done")
+    .description("every push and notification with its state: pending (waiting for its next attempt), failed (given up after 3 days) or done")
     .addOption(new Option("--state <state>", "only these").choices(["pending", "failed", "done"]))
-    .action(async (opts: { state?: OutboxState }, cmd: Command) => {
+    .addOption(new Option("--failed", "only those given up (--state failed)").conflicts("state"))
+    .action(async (opts: { state?: OutboxState; failed?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      const rows = await runOutboundList(ctx, opts.state);
+      const rows = await runOutboundList(ctx, opts.failed ? "failed" : opts.state);
       if (ctx.json) ctx.out.json(rows);
       else renderList(ctx, rows);
     });

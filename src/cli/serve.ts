@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { RequestLog, ServeOptions } from "../receiver/server.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
+import { pushLine } from "./push.js";
 import { oneLine } from "./safe-text.js";
 
 // Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
@@ -16,6 +17,8 @@ const DEFAULTS = {
 
 export interface ServeFlags extends Omit<ServeOptions, "pendingIntervalMs" | "maxBufferedBytes"> {
   maxBuffered: number;
+  /** false with --no-outbound. */
+  outbound?: boolean;
   lookupTimeout: number;
   lookupCooldown: number;
 }
@@ -43,6 +46,15 @@ function humanLine(ctx: Context, e: RequestLog): string {
  */
 export async function runServe(ctx: Context, flags: ServeFlags, signal: AbortSignal): Promise<ServeSummary> {
   const store = await ctx.store();
+  // Behaviour 7.3: the outbox sent on its schedule, unless 'hooksync outbound send' is left to do it.
+  const drain =
+    flags.outbound === false
+      ? undefined
+      : (await import("../outbound/drain.js")).startOutboxDrain(store, ctx.deps, {
+          report: (r) => (r.ok ? ctx.out.verbose(pushLine(r)) : ctx.out.info(`hooksync: ${pushLine(r)}`)),
+          onError: (err) => ctx.deps.io.stderr.write(`hooksync: outbound error: ${oneLine(err.message)}\n`),
+          log: (line) => ctx.out.verbose(line),
+        });
   const { startServer } = await import("../receiver/server.js");
   const { AssigneeEnricher } = await import("../pipeline/enrich.js");
   const { io } = ctx.deps;
@@ -55,7 +67,7 @@ export async function runServe(ctx: Context, flags: ServeFlags, signal: AbortSig
     cooldownMs: flags.lookupCooldown,
   });
   let requests = 0;
-  const { maxBuffered, lookupTimeout: _t, lookupCooldown, ...opts } = flags;
+  const { maxBuffered, lookupTimeout: _t, lookupCooldown, outbound: _o, ...opts } = flags;
   const server = await startServer(store, { ...opts, maxBufferedBytes: maxBuffered, pendingIntervalMs: lookupCooldown }, {
     now: ctx.deps.now,
     lookup: async (delivery, integration) => {
@@ -63,6 +75,7 @@ export async function runServe(ctx: Context, flags: ServeFlags, signal: AbortSig
       return e.failure === undefined ? { ok: true, delivery: e.delivery } : { ok: false, reason: e.failure };
     },
     log: (e) => {
+      if (e.outcome === "applied") drain?.kick();
       if (e.method !== "PENDING") requests++;
       if (ctx.json) ctx.out.jsonLine(e);
       else ctx.out.info(humanLine(ctx, e));
@@ -74,6 +87,7 @@ export async function runServe(ctx: Context, flags: ServeFlags, signal: AbortSig
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   ctx.out.info("stopping: finishing the requests in flight");
   await server.close();
+  await drain?.stop();
   await enricher.close();
   store.close();
   ctx.out.info(`stopped after ${requests} request${requests === 1 ? "" : "s"}`);
@@ -92,6 +106,7 @@ export function defineServe(program: Command, context: ContextFactory): void {
     .option("--max-buffered <bytes>", "request body bytes held in memory at once, all requests together (503 with Retry-After past it)", wholeNumber(1), DEFAULTS.maxBuffered)
     .option("--lookup-timeout <ms>", "time a Jira user lookup may take before its delivery is kept pending (202)", wholeNumber(1), DEFAULTS.lookupTimeout)
     .option("--lookup-cooldown <ms>", "after a failed lookup, wait this long before asking that Jira again and retrying pending deliveries", wholeNumber(1), DEFAULTS.lookupCooldown)
+    .option("--no-outbound", "leave the outbox to 'hooksync outbound send' (serve sends it on a schedule otherwise)")
     .action(async (flags: ServeFlags, cmd: Command) => {
       const ctx = context(cmd);
       const stop = new AbortController();

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { type Command, Option } from "commander";
-import type { JiraCredentials } from "../config/credentials.js";
 import { UsageError } from "../errors.js";
 import type { BaseHttpOptions } from "../http/client.js";
 import type { JiraClient, JiraWebhook } from "../providers/jira/client.js";
@@ -8,6 +7,7 @@ import type { ProviderName } from "../providers/types.js";
 import type { Subscription, VstsAccess, VstsClient } from "../providers/vsts/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
+import { jiraCredentials, readPat, trackerBaseUrl } from "../trackers/credentials.js";
 import type { Context } from "./context.js";
 
 /** Flags every command that talks to a tracker shares. */
@@ -54,13 +54,6 @@ export async function integrationFor(ctx: Context, provider: ProviderName | unde
   return { store, integration };
 }
 
-export function trackerBaseUrl(integration: IntegrationRow): string {
-  if (!integration.baseUrl) {
-    throw new UsageError(`integration ${integration.externalId} has no baseUrl`, "set it in the import file (\"baseUrl\") and run 'hooksync import' again");
-  }
-  return integration.baseUrl.replace(/\/+$/, "");
-}
-
 /** --url: where the trackers reach hooksync's receiver, without a trailing slash. */
 export function publicUrl(raw: string): string {
   let u: URL;
@@ -72,35 +65,6 @@ export function publicUrl(raw: string): string {
   if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--url must be http(s), got ${u.protocol}`);
   if (u.search || u.hash) throw new UsageError("--url takes a base URL without query or fragment", "hooksync appends /hooks/<provider>");
   return u.href.replace(/\/+$/, "");
-}
-
-/** The personal access token: AZURE_DEVOPS_EXT_PAT, --pat-stdin, or asked for on a terminal. Never a flag value. */
-export async function readPat(ctx: Context, patStdin: boolean | undefined): Promise<string> {
-  if (patStdin) {
-    if (ctx.deps.io.stdinIsTTY) throw new UsageError("--pat-stdin reads the token from stdin, but stdin is a terminal", "pipe it in, or set AZURE_DEVOPS_EXT_PAT");
-    const chunks: Buffer[] = [];
-    for await (const c of ctx.deps.io.stdin) chunks.push(Buffer.from(c as Buffer));
-    const pat = Buffer.concat(chunks).toString("utf8").trim();
-    if (!pat) throw new UsageError("--pat-stdin: stdin was empty", "pipe the personal access token in");
-    return pat;
-  }
-  const env = ctx.deps.io.env.AZURE_DEVOPS_EXT_PAT?.trim();
-  if (env) return env;
-  return ctx.deps.prompter.password({ message: "Azure DevOps personal access token", supply: "AZURE_DEVOPS_EXT_PAT or --pat-stdin" });
-}
-
-/** Jira OAuth credentials for the integration, or a usage error that says how to get them. */
-export async function jiraCredentials(ctx: Context, integration: IntegrationRow): Promise<JiraCredentials> {
-  const { CredentialStore } = await import("../config/credentials.js");
-  const creds = (await CredentialStore.open(ctx.deps.io.env)).jiraFor(integration);
-  if (!creds) {
-    const base = integration.baseUrl ? ` --base-url ${integration.baseUrl}` : "";
-    throw new UsageError(
-      `no Jira OAuth credentials for integration ${integration.externalId}`,
-      `run 'hooksync oauth jira${base} --integration ${integration.externalId} --consumer-key <key> --private-key <pem>' first`,
-    );
-  }
-  return creds;
 }
 
 export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
@@ -177,7 +141,7 @@ export async function withVsts<T>(
   const { store, integration } = await integrationFor(ctx, "vsts", opts.integration);
   const baseUrl = trackerBaseUrl(integration);
   const wanted = opts.url ? `${publicUrl(opts.url)}/hooks/vsts` : undefined;
-  const pat = await readPat(ctx, opts.patStdin);
+  const pat = await readPat(ctx.deps, opts.patStdin);
   const { VstsClient, vstsHttp } = await import("../providers/vsts/client.js");
   return withHttp(ctx, opts, (base) => {
     const client = new VstsClient(vstsHttp(base, access), baseUrl, pat);
@@ -195,7 +159,7 @@ export async function withJira<T>(
   fn: (s: TrackerSession<JiraClient, JiraWebhook>) => Promise<T>,
 ): Promise<T> {
   const { store, integration } = await integrationFor(ctx, "jira", opts.integration);
-  const creds = await jiraCredentials(ctx, integration);
+  const creds = await jiraCredentials(ctx.deps.io.env, integration);
   const { clientFromCredentials } = await import("../providers/jira/client.js");
   const name = jiraWebhookName(integration.externalId);
   return withHttp(ctx, opts, (base) => {

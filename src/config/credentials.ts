@@ -105,6 +105,14 @@ export class CredentialStore {
     this.conf.set("discord", rest);
   }
 
+  /** Every token and webhook URL kept here, so text from a tracker can be cleaned of them. */
+  secrets(): string[] {
+    const jira = Object.values(this.conf.get("jira")).flatMap((c) => [c.accessToken, c.accessTokenSecret]);
+    // A Discord webhook URL ends in its token, which may be quoted alone.
+    const discord = Object.values(this.conf.get("discord")).flatMap((d) => [d.url, d.url.slice(d.url.lastIndexOf("/") + 1)]);
+    return [...jira, ...discord];
+  }
+
   /** A file created before this version, or by hand, keeps its mode through a plain write. */
   private keepPrivate(): void {
     chmodSync(this.conf.path, 0o600);

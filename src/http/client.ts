@@ -1,8 +1,8 @@
 import { type Dispatcher, request } from "undici";
 import type { Deps } from "../deps.js";
 import { type HooksyncError, UpstreamError } from "../errors.js";
-import { type ErrorContext, type StatusAdvices, bodyDetail, networkError, statusError } from "./errors.js";
-import { RETRYABLE_STATUSES, type RetryPolicy, backoffMs, defaultRetryPolicy, isRetryableError, waitMs } from "./retry.js";
+import { type ErrorContext, type StatusAdvices, WEBHOOK_TOKEN, bodyDetail, networkError, statusError } from "./errors.js";
+import { RETRYABLE_STATUSES, type RetryPolicy, backoffMs, defaultRetryPolicy, isRetryableError, retryAfterMs, waitMs } from "./retry.js";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -48,6 +48,8 @@ export interface HttpClientOptions {
   readError?: ErrorReader;
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** What an answer must never repeat on a terminal or in the store: tokens, webhook secrets and URLs. */
+  secrets?: readonly string[];
 }
 
 /** What a command sets up once (dispatcher, clock, logging); each tracker adds its own words for errors. */
@@ -76,6 +78,8 @@ export function baseHttpOptions(
 export class HttpClient {
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
+  /** When a throttled server (Azure DevOps, with Retry-After on a 200) may be called again, ms since the epoch. */
+  private readyAt = 0;
 
   constructor(private readonly opts: HttpClientOptions) {
     this.policy = { ...defaultRetryPolicy, ...opts.retry };
@@ -86,6 +90,7 @@ export class HttpClient {
     const repeatable = req.idempotent ?? req.method !== "POST";
     const body = req.json === undefined ? undefined : JSON.stringify(req.json);
     const shown = redactUrl(req.url);
+    await this.awaitReady(req);
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       const ctx: ErrorContext = { service: this.opts.service, what: req.what, advice: this.opts.advice ?? {}, attempts: attempt };
@@ -102,18 +107,42 @@ export class HttpClient {
         continue;
       }
       this.opts.log?.(`${req.method} ${shown} -> ${res.status} (attempt ${attempt}, ${took()})`);
-      if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
+      if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) {
+        // Azure DevOps throttles by delaying, and says so with Retry-After on answers that succeeded.
+        const pause = res.status < 300 ? retryAfterMs(res.headers["retry-after"], this.opts.now()) : undefined;
+        if (pause) this.readyAt = Math.max(this.readyAt, this.opts.now().getTime() + pause);
+        return res;
+      }
 
       const known = this.opts.readError?.(res, req);
       if (known) throw known;
       const after = waitMs(res.status, res.headers, res.text, this.opts.now());
-      if (after !== undefined && after > this.policy.maxRetryAfterMs) {
-        throw statusError(res.status, bodyDetail(res.text, res.headers["content-type"]), ctx, Math.ceil(after / 1000));
-      }
+      if (after !== undefined && after > this.policy.maxRetryAfterMs) throw statusError(res.status, this.detail(res), ctx, after, true);
       const again = RETRYABLE_STATUSES.has(res.status) && (repeatable || res.status === 429) && attempt < this.policy.maxAttempts;
-      if (!again) throw statusError(res.status, bodyDetail(res.text, res.headers["content-type"]), ctx);
+      if (!again) throw statusError(res.status, this.detail(res), ctx, after);
       await this.wait(after ?? backoffMs(this.policy, attempt, this.opts.random), req);
     }
+  }
+
+  /** The server's words from an error answer, one line, with no secret the client knows. */
+  detail(res: HttpResponse): string | undefined {
+    return bodyDetail(res.text, res.headers["content-type"], this.opts.secrets);
+  }
+
+  /** Until when the server asked not to be called (ms since the epoch); 0 when it did not. */
+  get throttledUntil(): number {
+    return this.readyAt;
+  }
+
+  /** The pause a throttled server asked for, waited out; past the longest wait, an error that says how long. */
+  private async awaitReady(req: HttpRequest): Promise<void> {
+    const wait = this.readyAt - this.opts.now().getTime();
+    if (wait <= 0) return;
+    if (wait > this.policy.maxRetryAfterMs) {
+      const s = Math.ceil(wait / 1000);
+      throw new UpstreamError(`${this.opts.service} asked hooksync to slow down (Retry-After) before ${req.what}`, `try again in ${s} s`, wait);
+    }
+    await this.wait(wait, req);
   }
 
   /** request() and the body parsed as JSON; a body that is not JSON is the server's fault. */
@@ -168,13 +197,11 @@ const errorCode = (err: unknown): string | undefined => {
 };
 
 const SECRET_PARAM = /^oauth_|token|secret|password|verifier|signature|^sig$|^code$/i;
-/** A Discord webhook's token is a path segment: /api/webhooks/{id}/{token}. */
-const SECRET_PATH = /(\/webhooks\/\d+\/)[^/?#]+/;
 
 /** A URL fit for a log line: query values that might be secrets, and a webhook token in the path, become "***". */
 export function redactUrl(url: URL): string {
   const u = new URL(url.href);
-  u.pathname = u.pathname.replace(SECRET_PATH, "$1***");
+  u.pathname = u.pathname.replace(WEBHOOK_TOKEN, "$1***");
   for (const name of [...u.searchParams.keys()]) if (SECRET_PARAM.test(name)) u.searchParams.set(name, "***");
   return u.href.replace(/%2A%2A%2A/g, "***");
 }

@@ -22,8 +22,8 @@ export interface ErrorContext {
  * `errors`, `messages[].message|key`), or short plain text. HTML pages (sign-in, proxies) say
  * nothing useful in one line and are left out.
  */
-export function bodyDetail(text: string, contentType: string | undefined): string | undefined {
-  const t = text.trim();
+export function bodyDetail(text: string, contentType: string | undefined, secrets: readonly string[] = []): string | undefined {
+  const t = withoutSecrets(text, secrets).trim();
   if (!t || /html/i.test(contentType ?? "") || t.startsWith("<")) return undefined;
   try {
     const v: unknown = JSON.parse(t);
@@ -48,13 +48,37 @@ export function bodyDetail(text: string, contentType: string | undefined): strin
   }
 }
 
+/** A Discord webhook's token is a path segment: /api/webhooks/{id}/{token}. */
+export const WEBHOOK_TOKEN = /(\/webhooks\/\d+\/)[^/?#\s"']+/g;
+
+/** Shorter values are not secrets worth the name, and would blank out ordinary words. */
+const MIN_SECRET = 8;
+
+/**
+ * Text a tracker sent (an error body) or made of it, fit to print or store: every secret hooksync
+ * knows (a token, a webhook secret, a webhook URL), as it is or URL-encoded, and any Discord
+ * webhook token become "***". The one cleaner for such text.
+ */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let out = text.replace(WEBHOOK_TOKEN, "$1***");
+  const known = secrets.filter((s) => s.length >= MIN_SECRET).flatMap((s) => [s, encodeURIComponent(s)]);
+  // Longest first, so a URL goes whole before the token inside it.
+  for (const s of [...new Set(known)].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
+}
+
 const oneLine = (s: string) => {
   const flat = s.replace(/\s+/g, " ").trim();
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 };
 
-export function statusError(status: number, detail: string | undefined, ctx: ErrorContext, retryAfterS?: number): HooksyncError {
+/**
+ * The error for a status. retryAfterMs is the server's Retry-After: kept on the error so a queued
+ * push waits it out; beyond the longest wait a command makes, the hint says when to come back.
+ */
+export function statusError(status: number, detail: string | undefined, ctx: ErrorContext, retryAfterMs?: number, tooLong = false): HooksyncError {
   const said = detail ? `: ${detail}` : "";
+  const retryAfterS = tooLong && retryAfterMs !== undefined ? Math.ceil(retryAfterMs / 1000) : undefined;
   const advice = ctx.advice[status as 401 | 403 | 404];
   if (status === 401 || status === 403) {
     return new AuthError(
@@ -69,10 +93,11 @@ export function statusError(status: number, detail: string | undefined, ctx: Err
     return new UpstreamError(
       `${ctx.service} is throttling hooksync (HTTP 429 on ${ctx.what})${said}`,
       retryAfterS !== undefined ? `try again in ${retryAfterS} s` : `try again later${gaveUp(ctx)}`,
+      retryAfterMs,
     );
   }
   if (status >= 500) {
-    return new UpstreamError(`${ctx.service} failed (HTTP ${status} on ${ctx.what})${said}`, `the server is having trouble; try again later${gaveUp(ctx)}`);
+    return new UpstreamError(`${ctx.service} failed (HTTP ${status} on ${ctx.what})${said}`, `the server is having trouble; try again later${gaveUp(ctx)}`, retryAfterMs);
   }
   return new UpstreamError(`${ctx.service} refused ${ctx.what} (HTTP ${status})${said}`, "this is likely a bug in hooksync or an unsupported server version; -v shows the requests");
 }

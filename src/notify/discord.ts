@@ -1,6 +1,5 @@
 import { UpstreamError, UsageError } from "../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, type HttpResponse, parseJson } from "../http/client.js";
-import { bodyDetail } from "../http/errors.js";
 
 /** A Discord webhook (protocols.md E): its URL carries the token, so the URL itself is a secret. */
 export interface DiscordWebhook {
@@ -92,7 +91,7 @@ export class DiscordClient {
     const res = await this.call({ method: "PATCH", url: new URL(`${this.webhook.url}/messages/${messageId}`), what, json: body(content), accept: [404] });
     if (res.status !== 404) return true;
     if (discordCode(res) === UNKNOWN_MESSAGE) return false;
-    const detail = bodyDetail(res.text, res.headers["content-type"]);
+    const detail = this.http.detail(res);
     throw new UpstreamError(`Discord does not know this webhook (HTTP 404 on ${what})${detail ? `: ${detail}` : ""}`, "run 'hooksync notify discord' with a current webhook URL");
   }
 

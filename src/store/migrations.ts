@@ -273,6 +273,10 @@ CREATE TABLE id_leases (
 ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+-- When the row's attempts began failing (ms since the epoch): it is given up ('failed') three days on.
+ALTER TABLE outbox ADD COLUMN failing_since INTEGER;
+-- One push at a time per external issue: a claim looks for older unsent rows of the same target.
+CREATE INDEX outbox_target ON outbox(integration_id, external_key, id) WHERE state != 'done';
 `,
   },
 ];

@@ -31,6 +31,8 @@ export interface OutboxRow {
   state: OutboxState;
   attempts: number;
   lastError: string | null;
+  /** When the schedule sends it next (ms since the epoch); 0 = at once. */
+  nextAttemptAt: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -47,10 +49,62 @@ type RawRow = Omit<OutboxRow, "payload"> & { payload: string };
 const SELECT = `
   SELECT o.id, o.kind, o.issue_id AS issueId, i.key AS issue, i.title, o.integration_id AS integrationId,
          g.external_id AS integration, g.provider, o.external_key AS externalKey, o.payload, o.state, o.attempts,
-         o.last_error AS lastError, o.created_at AS createdAt, o.updated_at AS updatedAt
+         o.last_error AS lastError, o.next_attempt_at AS nextAttemptAt, o.created_at AS createdAt, o.updated_at AS updatedAt
   FROM outbox o JOIN issues i ON i.id = o.issue_id LEFT JOIN integrations g ON g.id = o.integration_id`;
 
 const parse = (r: RawRow): OutboxRow => ({ ...r, payload: JSON.parse(r.payload) as OutboxPayload });
+
+/** One sender's claim: its id, the time now and the lease's end (ms since the epoch), and updated_at. */
+export interface Claim {
+  by: string;
+  now: number;
+  until: number;
+  at: string;
+}
+
+/** Which row a sender takes next. */
+export interface NextClaim extends Claim {
+  /**
+   * The schedule (serve's drain): only pending rows that are due, each behind every older unsent
+   * row of its target. Else by hand: any unsent row, held back only while another sender has an
+   * older one of its target in flight.
+   */
+  due: boolean;
+  /** Only rows after this id: a run by hand tries each row once. */
+  after: number;
+  /** Integrations that asked for a pause (Retry-After): their rows wait. */
+  skip: number[];
+}
+
+/** A failed attempt: the error to keep, when to try again, and the first-failure time before which a row is given up. */
+export interface Failure {
+  error: string;
+  nextAttemptAt: number;
+  giveUpBefore: number;
+}
+
+// A row's claim is free when no sender holds it, or the holder's lease ran out (it died mid-send).
+const FREE = `(claimed_until IS NULL OR claimed_until <= @now)`;
+// An older unsent row of the same target: the same external issue of the same integration, or for
+// a notification the same local issue. `extra` narrows what holds a row back.
+const OLDER = (extra: string) => `
+  NOT EXISTS (SELECT 1 FROM outbox b WHERE o.kind != 'discord' AND b.state != 'done' AND b.id < o.id
+              AND b.integration_id = o.integration_id AND b.external_key = o.external_key ${extra})
+  AND NOT EXISTS (SELECT 1 FROM outbox b WHERE o.kind = 'discord' AND b.state != 'done' AND b.id < o.id
+              AND b.kind = 'discord' AND b.issue_id = o.issue_id ${extra})`;
+const IN_FLIGHT = `AND b.claimed_by != @by AND b.claimed_until > @now`;
+// One statement a single sender wins: the inner SELECT picks (on PostgreSQL it becomes
+// SELECT ... FOR UPDATE SKIP LOCKED), the outer WHERE checks the claim is still free.
+const CLAIM = (pick: string) => `
+  UPDATE outbox SET claimed_by = @by, claimed_until = @until, attempts = attempts + 1, updated_at = @at
+  WHERE id = (${pick}) AND state != 'done' AND ${FREE}
+  RETURNING id`;
+const PICK = (where: string) => `
+  SELECT o.id FROM outbox o
+  WHERE o.id > @after AND ${FREE.replace(/claimed_until/g, "o.claimed_until")}
+    AND (o.integration_id IS NULL OR o.integration_id NOT IN (SELECT value FROM json_each(@skip)))
+    AND ${where}
+  ORDER BY o.id LIMIT 1`;
 
 /**
  * The outbox (rule 7.3): pushes and notifications written in the transaction of the change that
@@ -62,10 +116,11 @@ export class OutboxRepo {
   private readonly targets;
   private readonly insert;
   private readonly channelRow;
-  private readonly unsentRows;
   private readonly oneRow;
   private readonly rows;
-  private readonly claimRow;
+  private readonly claimDue;
+  private readonly claimAny;
+  private readonly claimId;
   private readonly markDone;
   private readonly markFailed;
   private readonly remove;
@@ -100,14 +155,23 @@ export class OutboxRepo {
       INSERT INTO outbox (id, kind, issue_id, integration_id, external_key, payload, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     this.channelRow = db.prepare<[], { webhookId: string }>(`SELECT webhook_id AS webhookId FROM notify_channels WHERE kind = 'discord'`);
-    this.unsentRows = db.prepare<[], RawRow>(`${SELECT} WHERE o.state != 'done' ORDER BY o.id`);
     this.oneRow = db.prepare<[number], RawRow>(`${SELECT} WHERE o.id = ?`);
     this.rows = db.prepare<[string | null, string | null], RawRow>(`${SELECT} WHERE (? IS NULL OR o.state = ?) ORDER BY o.id`);
-    this.claimRow = db.prepare<[string, number, number]>(
-      `UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND attempts = ? AND state != 'done'`,
+    type Next = Omit<NextClaim, "due" | "skip"> & { skip: string };
+    this.claimDue = db.prepare<[Next], { id: number }>(CLAIM(PICK(`o.state = 'pending' AND o.next_attempt_at <= @now AND ${OLDER("")}`)));
+    this.claimAny = db.prepare<[Next], { id: number }>(CLAIM(PICK(`o.state != 'done' AND ${OLDER(IN_FLIGHT)}`)));
+    this.claimId = db.prepare<[Claim & { id: number }], { id: number }>(
+      CLAIM(`SELECT o.id FROM outbox o WHERE o.id = @id AND ${OLDER(IN_FLIGHT)}`),
     );
-    this.markDone = db.prepare<[string, number]>(`UPDATE outbox SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?`);
-    this.markFailed = db.prepare<[string, string, number]>(`UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?`);
+    const mine = `WHERE id = @id AND claimed_by = @by`;
+    this.markDone = db.prepare<[{ id: number; by: string; at: string }]>(
+      `UPDATE outbox SET state = 'done', last_error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = @at ${mine}`,
+    );
+    this.markFailed = db.prepare<[Failure & { id: number; by: string; now: number; at: string }], { state: OutboxState }>(`
+      UPDATE outbox SET last_error = @error, next_attempt_at = @nextAttemptAt, failing_since = COALESCE(failing_since, @now),
+        state = CASE WHEN COALESCE(failing_since, @now) <= @giveUpBefore THEN 'failed' ELSE 'pending' END,
+        claimed_by = NULL, claimed_until = NULL, updated_at = @at
+      ${mine} RETURNING state`);
     this.remove = db.prepare<[number]>(`DELETE FROM outbox WHERE id = ? AND state != 'done'`);
     this.message = db.prepare<[number, string], { messageId: string }>(
       `SELECT message_id AS messageId FROM discord_messages WHERE issue_id = ? AND webhook_id = ?`,
@@ -154,11 +218,6 @@ export class OutboxRepo {
     return queued;
   }
 
-  /** Everything not yet done, oldest first: the order the changes were made in. */
-  unsent(): OutboxRow[] {
-    return this.unsentRows.all().map(parse);
-  }
-
   get(id: number): OutboxRow | undefined {
     const row = this.oneRow.get(id);
     return row && parse(row);
@@ -169,11 +228,18 @@ export class OutboxRepo {
   }
 
   /**
-   * Takes the row for one attempt. Compare-and-set on attempts: of two senders that read the same
-   * row, one gets it and the other leaves it alone.
+   * Takes the oldest row the sender may send now for one attempt (counted), until the lease ends;
+   * undefined when there is none. Of two senders, only one gets a row.
    */
-  claim(row: Pick<OutboxRow, "id" | "attempts">, at: string): boolean {
-    return this.claimRow.run(at, row.id, row.attempts).changes === 1;
+  claimNext(c: NextClaim): OutboxRow | undefined {
+    const { due, skip, ...rest } = c;
+    const won = (due ? this.claimDue : this.claimAny).get({ ...rest, skip: JSON.stringify(skip) });
+    return won && this.get(won.id);
+  }
+
+  /** Takes one named unsent row, as claimNext does by hand; false when another sender holds it or an older one of its target. */
+  claim(id: number, c: Claim): boolean {
+    return this.claimId.get({ ...c, id }) !== undefined;
   }
 
   /** Whether a push's link still exists: one unlinked since it was queued must not be sent. */
@@ -181,12 +247,17 @@ export class OutboxRepo {
     return row.integrationId === null || this.linked.get(row.issueId, row.integrationId, row.externalKey!) !== undefined;
   }
 
-  done(id: number, at: string): void {
-    this.markDone.run(at, id);
+  /** Sent: done, the claim released. */
+  done(id: number, by: string, at: string): void {
+    this.markDone.run({ id, by, at });
   }
 
-  failed(id: number, error: string, at: string): void {
-    this.markFailed.run(error, at, id);
+  /**
+   * Not sent: the claim released, the error and the next attempt kept; 'failed' (given up) once
+   * its first failure is older than giveUpBefore, else still 'pending'. Returns the state.
+   */
+  failed(id: number, by: string, f: Failure, now: number, at: string): OutboxState | undefined {
+    return this.markFailed.get({ ...f, id, by, now, at })?.state;
   }
 
   /** Gives up on an unsent row; false when there is no such unsent row. */

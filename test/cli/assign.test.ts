@@ -222,7 +222,7 @@ describe("failed pushes (behaviour.md 7.3)", () => {
     );
     expect(r.sleeps).toHaveLength(3);
     const [failed] = (await outbox()).filter((o) => o.state !== "done");
-    expect(failed).toMatchObject({ kind: "assignee", integration: VSTS_ID, externalKey: "5", to: "jane.doe@example.com", via: "cli", state: "failed", attempts: 1 });
+    expect(failed).toMatchObject({ kind: "assignee", integration: VSTS_ID, externalKey: "5", to: "jane.doe@example.com", via: "cli", state: "pending", attempts: 1 });
     expect(failed.error).toContain("HTTP 503");
     expect(trackers().workItem["System.AssignedTo"]).toBeUndefined();
 
@@ -288,9 +288,9 @@ describe("failed pushes (behaviour.md 7.3)", () => {
     w.azure.failNext({ status: 503 }, { times: 8 });
     await w.run(["assign", "BACKEND-1", "jane.doe@example.com"]);
     await w.run(["resolve", "BACKEND-1"]);
-    const unsent = (await outbox()).filter((o) => o.state === "failed");
+    const unsent = (await outbox()).filter((o) => o.state === "pending");
     expect(unsent.map((o) => o.kind)).toEqual(["assignee", "status"]);
-    const list = await w.run(["outbound", "list", "--state", "failed"]);
+    const list = await w.run(["outbound", "list", "--state", "pending"]);
     expect(list.stdout).toMatch(/^ID +ISSUE +PUSH +TO +STATE +LAST ERROR\n/);
     expect(list.stdout).toContain("BACKEND-1  assignee -> jane.doe@example.com  c12d0eb8 5");
 

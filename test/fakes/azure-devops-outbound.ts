@@ -15,6 +15,8 @@ export interface WorkItemsState {
   identities: Map<string, string>;
   /** The states the work item type's workflow has. */
   states: string[];
+  /** Seconds sent as Retry-After on the next successful update, as Azure DevOps does when it throttles (protocols.md A.7); then cleared. */
+  retryAfterOnSuccess: number | null;
 }
 
 const OPS = new Set(["add", "remove", "replace", "test", "move", "copy"]);
@@ -30,6 +32,7 @@ export function installWorkItems(fake: AzureDevOpsFake, o: { items: Omit<FakeWor
     items: new Map(o.items.map((i) => [i.id, { ...i, rev: 1, fields: { ...i.fields } }])),
     identities: new Map(Object.entries(o.identities).map(([e, n]) => [e.toLowerCase(), n])),
     states: o.states,
+    retryAfterOnSuccess: null,
   };
   const org = new URL(fake.url).pathname;
 
@@ -80,7 +83,9 @@ export function installWorkItems(fake: AzureDevOpsFake, o: { items: Omit<FakeWor
     }
     w.fields = fields;
     w.rev++;
-    return { status: 200, body: answer(w) };
+    const pause = state.retryAfterOnSuccess;
+    state.retryAfterOnSuccess = null;
+    return { status: 200, body: answer(w), ...(pause !== null ? { headers: { "retry-after": String(pause), "x-ratelimit-resource": "WorkItemTracking" } } : {}) };
   };
 
   fake.route(

@@ -171,6 +171,9 @@ export class VstsClient {
     return { method, url, what, ...extra, headers: { authorization: this.auth, "x-tfs-fedauthredirect": "Suppress", accept: "application/json", ...extra.headers } };
   }
 
+  /** An error answer's text with no secret in it (HttpClient.detail). */
+  detail = (res: HttpResponse): string | undefined => this.http.detail(res);
+
   private async json<T>(req: HttpRequest): Promise<T> {
     return this.parse(await this.http.request(req), req);
   }

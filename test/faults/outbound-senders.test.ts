@@ -1,0 +1,91 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/store.js";
+import { startAzureDevOps } from "../fakes/azure-devops.js";
+import { installWorkItems } from "../fakes/azure-devops-outbound.js";
+import { run, runBin, tempDir } from "../helpers.js";
+import { VSTS_PROJECT } from "../outbound.js";
+import { VSTS_ID } from "../world.js";
+
+const PUSHES = 1000;
+const WORK_ITEMS = PUSHES / 2;
+const SENDERS = 2;
+const dir = tempDir();
+afterAll(dir.cleanup);
+
+/** Every work item is linked to two issues: two pushes queued for it, the older (jane) to be sent before the newer (bob). */
+function dataset(baseUrl: string) {
+  const users = ["jane.doe@example.com", "bob.smith@example.com"];
+  return {
+    organizations: [{ slug: "o", name: "O" }],
+    projects: [{ slug: "p", organization: "o" }],
+    users: users.map((email) => ({ email, verified: true })),
+    members: users.map((user) => ({ user, organization: "o", projects: ["p"] })),
+    integrations: [{ provider: "vsts", externalId: VSTS_ID, name: "f", baseUrl, organizations: ["o"], webhookSecret: "vsts-secret-4f1c9a7e2b" }],
+    sync: [{ organization: "o", integration: VSTS_ID, inboundAssignee: true, inboundStatus: true, outboundAssignee: true }],
+    issues: Array.from({ length: PUSHES }, (_, i) => ({ id: `P-${i + 1}`, project: "p", title: `t${i}` })),
+    links: Array.from({ length: PUSHES }, (_, i) => ({ issue: `P-${i + 1}`, integration: VSTS_ID, externalKey: String(1 + (i % WORK_ITEMS)) })),
+  };
+}
+
+describe("two 'hooksync outbound send' processes on one store", () => {
+  it("drain 1,000 queued pushes with no push sent twice, each work item's two in order", async () => {
+    const azure = await startAzureDevOps();
+    try {
+      const items = Array.from({ length: WORK_ITEMS }, (_, i) => ({ id: i + 1, project: VSTS_PROJECT, fields: { "System.State": "New" } }));
+      const workItems = installWorkItems(azure, { items, identities: { "jane.doe@example.com": "Jane", "bob.smith@example.com": "Bob" }, states: ["New"] });
+      const db = join(dir.path, "hooksync.db");
+      const file = join(dir.path, "import.json");
+      writeFileSync(file, JSON.stringify(dataset(azure.url)));
+      expect((await run(["import", file, "--db", db])).code).toBe(0);
+
+      // Queued as a command-line change would queue them: issue P-n assigned, oldest first.
+      const store = openStore(db);
+      const at = new Date().toISOString();
+      store.inTransaction(() => {
+        for (let i = 0; i < PUSHES; i++) {
+          store.outbox.enqueue([{ issue: `P-${i + 1}`, field: "assignee", from: null, to: i < WORK_ITEMS ? "jane.doe@example.com" : "bob.smith@example.com" }], { integrationId: null, via: "cli", at });
+        }
+      });
+      const queued = store.outbox.list("pending").map((r) => r.id);
+      store.close();
+      expect(queued).toHaveLength(PUSHES);
+
+      const env = { AZURE_DEVOPS_EXT_PAT: azure.state.pat, HOOKSYNC_CONFIG_DIR: join(dir.path, "config") };
+      const started = performance.now();
+      const runs = await Promise.all(Array.from({ length: SENDERS }, () => runBin(["outbound", "send", "--json", "--db", db], { env })));
+      const seconds = (performance.now() - started) / 1000;
+
+      for (const r of runs) {
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+      }
+      const sent = runs.map((r) => (JSON.parse(r.stdout) as { id: number; ok: boolean }[]).map((p) => (expect(p.ok).toBe(true), p.id)));
+      const all = sent.flat();
+      // Each row attempted by exactly one sender, and both senders took part.
+      expect(all.sort()).toEqual([...queued].sort());
+      expect(new Set(all).size).toBe(PUSHES);
+      for (const ids of sent) expect(ids.length).toBeGreaterThan(0);
+
+      // What the tracker saw: one PATCH per push, two per work item, jane's before bob's.
+      const patches = new Map<string, string[]>();
+      for (const q of azure.requests.filter((q) => q.method === "PATCH")) {
+        const id = q.url.pathname.split("/").pop()!;
+        patches.set(id, [...(patches.get(id) ?? []), (q.json() as { value: string }[])[0]!.value]);
+      }
+      const duplicates = [...patches.values()].filter((v) => v.length !== 2).length;
+      console.log(`outbound fault: ${PUSHES} rows, ${SENDERS} senders (${sent.map((s) => s.length).join(" + ")}), ${seconds.toFixed(2)} s, ${duplicates} work items patched other than twice`);
+      expect(patches.size).toBe(WORK_ITEMS);
+      expect(duplicates).toBe(0);
+      for (const values of patches.values()) expect(values).toEqual(["jane.doe@example.com", "bob.smith@example.com"]);
+      for (const w of workItems.items.values()) expect(w.fields["System.AssignedTo"]).toBe("bob.smith@example.com");
+
+      const after = openStore(db);
+      expect(after.outbox.list().every((r) => r.state === "done" && r.attempts === 1)).toBe(true);
+      after.close();
+    } finally {
+      await azure.close();
+    }
+  }, 120_000);
+});
