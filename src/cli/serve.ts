@@ -1,12 +1,17 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { RequestLog, ServeOptions } from "../receiver/server.js";
 import type { Context, ContextFactory } from "./context.js";
-import { wholeNumber } from "./numbers.js";
+import { duration, wholeNumber } from "./numbers.js";
+import { describePruned } from "./render-pruned.js";
 import { oneLine } from "./safe-text.js";
 
 // Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const DEFAULT_REQUEST_TIMEOUT = 10_000;
+const DEFAULT_RETAIN = "30d";
+
+/** `--retain`: how long deliveries are kept, in ms; 0 keeps them all. */
+type RetainOption = { retain?: number };
 
 export interface ServeSummary {
   url: string;
@@ -29,7 +34,7 @@ function humanLine(ctx: Context, e: RequestLog): string {
  * finish and closes the store. An answered 200 survives a power cut (the receiver syncs the WAL
  * before answering), since the tracker will not send the delivery again.
  */
-export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSignal): Promise<ServeSummary> {
+export async function runServe(ctx: Context, opts: ServeOptions & RetainOption, signal: AbortSignal): Promise<ServeSummary> {
   const store = await ctx.store();
   const { startServer } = await import("../receiver/server.js");
   const { AssigneeEnricher } = await import("../pipeline/enrich.js");
@@ -46,10 +51,21 @@ export async function runServe(ctx: Context, opts: ServeOptions, signal: AbortSi
     },
     onError: (err) => io.stderr.write(`hooksync: receiver error: ${oneLine(err.message)}\n`),
   });
+  const { startRetention } = await import("../receiver/retention.js");
+  const retainMs = opts.retain ?? duration()(DEFAULT_RETAIN);
+  const retention = startRetention(store, {
+    retainMs,
+    now: ctx.deps.now,
+    onPass: (r) => {
+      if (r.deleted + r.stripped > 0) ctx.out.verbose(describePruned(r, retainMs));
+    },
+    onError: (err) => io.stderr.write(`hooksync: retention error: ${oneLine(err.message)}\n`),
+  });
   // Always printed, even with -q: with --port 0 it is the only way to learn the port.
   io.stderr.write(`listening on ${server.url}\n`);
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   ctx.out.info("stopping: finishing the requests in flight");
+  await retention.stop();
   await server.close();
   await enricher.close();
   store.close();
@@ -65,7 +81,12 @@ export function defineServe(program: Command, context: ContextFactory): void {
     .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
     .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), DEFAULT_BODY_LIMIT)
     .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), DEFAULT_REQUEST_TIMEOUT)
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    .addOption(
+      new Option("--retain <duration>", "prune deliveries older than this in the background: 90m, 12h, 30d; 0 keeps all")
+        .argParser(duration({ zero: "to keep all" }))
+        .default(duration()(DEFAULT_RETAIN), DEFAULT_RETAIN),
+    )
+    .action(async (opts: ServeOptions & RetainOption, cmd: Command) => {
       const ctx = context(cmd);
       const stop = new AbortController();
       // A second Ctrl-C finds no handler left and ends the process at once, as people expect.

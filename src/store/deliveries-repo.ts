@@ -36,6 +36,8 @@ export interface DeliveryEnd {
  */
 export interface DeliveryView extends Pick<DeliveryStart, "receivedAt" | "source" | "route" | "provider">, DeliveryEnd {
   id: number;
+  /** Only on a row kept as a stub for its activity: when retention dropped its body and headers. */
+  prunedAt?: string;
 }
 
 export interface StoredDelivery extends DeliveryView {
@@ -43,13 +45,16 @@ export interface StoredDelivery extends DeliveryView {
   body: Buffer | null;
 }
 
-type Row = Omit<DeliveryView, "changes"> & { changes: string };
+type Row = Omit<DeliveryView, "changes" | "prunedAt"> & { changes: string; prunedAt: string | null };
 type FullRow = Row & { headers: string; body: Buffer | null };
 
 const VIEW = `
   d.id, d.received_at AS receivedAt, d.source, d.route, d.provider, g.external_id AS integration, d.event,
-  d.verdict, d.outcome, d.reason, d.changes
+  d.verdict, d.outcome, d.reason, d.changes, d.pruned_at AS prunedAt
   FROM deliveries d LEFT JOIN integrations g ON g.id = d.integration_id`;
+
+/** Refused or rejected: `deliveries --failed`, and what `deliveries prune --keep-failed` keeps. */
+export const FAILED = `(outcome = 'rejected' OR verdict >= 400)`;
 
 const INTEGRATION_ID = `(SELECT id FROM integrations WHERE external_id = ?)`;
 
@@ -82,7 +87,7 @@ export class DeliveriesRepo {
     // Newest last; the limit keeps the newest N.
     this.listed = db.prepare<[number, number], Row>(`
       SELECT * FROM (SELECT ${VIEW}
-        WHERE (? = 0 OR d.outcome = 'rejected' OR d.verdict >= 400)
+        WHERE (? = 0 OR ${FAILED})
         ORDER BY d.id DESC LIMIT ?)
       ORDER BY id`);
     this.one = db.prepare<[number], FullRow>(`SELECT d.headers, d.body, ${VIEW} WHERE d.id = ?`);
@@ -127,4 +132,4 @@ export class DeliveriesRepo {
   }
 }
 
-const view = (r: Row): DeliveryView => ({ ...r, changes: JSON.parse(r.changes) as Change[] });
+const view = ({ prunedAt, ...r }: Row): DeliveryView => ({ ...r, changes: JSON.parse(r.changes) as Change[], ...(prunedAt ? { prunedAt } : {}) });

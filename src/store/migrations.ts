@@ -273,6 +273,10 @@ CREATE TABLE id_leases (
 ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+
+-- Retention asks, for each delivery it prunes, whether activity points at it, and deleting a
+-- delivery makes SQLite look for activity rows referencing it: without this, each is a full scan.
+CREATE INDEX activity_delivery ON activity(delivery_id) WHERE delivery_id IS NOT NULL;
 `,
   },
 ];
