@@ -50,9 +50,10 @@ export async function pruneDeliveries(store: Store, opts: PruneOptions): Promise
     const batch = rule.dryRun ? step() : store.inTransaction(step);
     result.deleted += batch.deleted;
     result.stripped += batch.stripped;
-    if (batch.seen < size || (opts.going && !opts.going())) return result;
+    if (batch.seen < size) return result;
     after = batch.last;
     await nextTurn();
+    if (opts.going && !opts.going()) return result;
   }
 }
 
