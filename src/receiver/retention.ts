@@ -27,9 +27,11 @@ export interface PruneResult {
 
 /**
  * Small enough that one batch holds the store's write lock (and, inside serve, the event loop)
- * for milliseconds, even when each delivery carries a body of the full 1 MiB.
+ * for a few ms. Measured: 100 deliveries of 4 KiB, 0.5 ms; 1 MiB bodies cost far more (each is
+ * read to reach the columns after it, then freed), so a batch also stops at 4 MiB of bodies: 2 ms.
  */
 export const DEFAULT_BATCH = 100;
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -42,15 +44,15 @@ export async function pruneDeliveries(store: Store, opts: PruneOptions): Promise
   const repo = new RetentionRepo(store.db);
   const before = opts.now.getTime() - opts.olderThanMs;
   const below = firstIdAt(before);
-  const size = opts.batch ?? DEFAULT_BATCH;
+  const limit = { rows: opts.batch ?? DEFAULT_BATCH, bytes: BATCH_BYTES };
   const rule = { keepFailed: opts.keepFailed ?? false, dryRun: opts.dryRun ?? false, prunedAt: opts.now.toISOString() };
   const result: PruneResult = { olderThan: new Date(before).toISOString(), deleted: 0, stripped: 0, dryRun: rule.dryRun };
   for (let after = 0; ; ) {
-    const step = () => repo.pruneBatch(after, below, size, rule);
+    const step = () => repo.pruneBatch(after, below, limit, rule);
     const batch = rule.dryRun ? step() : store.inTransaction(step);
     result.deleted += batch.deleted;
     result.stripped += batch.stripped;
-    if (batch.seen < size) return result;
+    if (!batch.more) return result;
     after = batch.last;
     await nextTurn();
     if (opts.going && !opts.going()) return result;
