@@ -63,15 +63,16 @@ describe("hooksync serve (built CLI)", () => {
     const d = oldDeliveries(w.db);
     const old = d.add(new Date(Date.now() - 31 * DAY));
     const young = d.add(new Date(Date.now() - 29 * DAY));
-    for (const [args, left] of [
-      [["--retain", "0"], [old, young]],
-      [[], [young]],
+    for (const [args, left, logged] of [
+      [["--retain", "0"], [old, young], false],
+      [["-v"], [young], true],
     ] as const) {
       const s = spawnServe(["--db", w.db, ...args]);
       await s.url;
       s.child.kill("SIGTERM");
       expect(await s.exited).toBe(0);
       expect(d.ids()).toEqual(left);
+      expect(s.output().stderr.includes("pruned 1 delivery older than 30d\n")).toBe(logged);
     }
   });
 
