@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { table } from "../io/style.js";
 import type { DeliveryView } from "../store/deliveries-repo.js";
 import type { Context, ContextFactory } from "./context.js";
+import { defineDeliveriesPrune } from "./deliveries-prune.js";
 import { wholeNumber } from "./numbers.js";
 import { oneLine } from "./safe-text.js";
 
@@ -30,7 +31,8 @@ function render(ctx: Context, rows: DeliveryView[], opts: DeliveriesOptions): vo
         d.provider ?? s.dim("-"),
         d.integration ?? s.dim("-"),
         d.verdict === null ? s.dim("-") : String(d.verdict),
-        outcome(d.outcome),
+        // A stub kept for its activity: listed, but its body and headers are gone.
+        d.prunedAt ? `${outcome(d.outcome)} ${s.dim("(pruned)")}` : outcome(d.outcome),
         d.outcome === "applied" ? d.changes.map((c) => `${c.issue} ${c.field} -> ${c.to ?? "(none)"}`).join(", ") : oneLine(d.reason ?? ""),
       ]),
       ["ID", "RECEIVED", "PROVIDER", "INTEGRATION", "VERDICT", "OUTCOME", "REASON / CHANGES"],
@@ -40,7 +42,7 @@ function render(ctx: Context, rows: DeliveryView[], opts: DeliveriesOptions): vo
 }
 
 export function defineDeliveries(program: Command, context: ContextFactory): void {
-  program
+  const deliveries = program
     .command("deliveries")
     .description("the delivery log of 'hooksync serve', newest last")
     .option("--failed", "only deliveries that were refused or rejected")
@@ -52,4 +54,5 @@ export function defineDeliveries(program: Command, context: ContextFactory): voi
       if (ctx.json) ctx.out.json(rows);
       else render(ctx, rows, opts);
     });
+  defineDeliveriesPrune(deliveries, context);
 }

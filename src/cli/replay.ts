@@ -119,6 +119,7 @@ export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDe
   const d = store.deliveries.get(id);
   if (!d) throw new UsageError(`no delivery ${id}`, "see 'hooksync deliveries'");
   const refused = `${d.verdict ?? "no answer"}: ${d.reason ?? ""}`;
+  if (d.prunedAt) throw new UsageError(`delivery ${id} was pruned on ${d.prunedAt}: its body is gone`, "only its outcome and changes are kept; serve --retain keeps deliveries longer");
   if (d.body === null) throw new UsageError(`delivery ${id} has no body to replay (${refused})`, "the receiver did not read it");
   if (opts.send) {
     const integration = d.integration === null ? undefined : store.integrations.byExternalId(d.integration);

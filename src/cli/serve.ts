@@ -1,27 +1,27 @@
-import type { Command } from "commander";
-import type { RequestLog, ServeOptions } from "../receiver/server.js";
+import { type Command, Option } from "commander";
+import type { RequestLog } from "../receiver/answer.js";
+import type { ServiceOptions } from "../receiver/service.js";
 import type { Context, ContextFactory } from "./context.js";
-import { wholeNumber } from "./numbers.js";
+import { duration, wholeNumber } from "./numbers.js";
 import { pushLine } from "./push.js";
+import { describePruned } from "./render-pruned.js";
 import { oneLine } from "./safe-text.js";
 
 // Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
-const DEFAULTS = {
+export const SERVE_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8080,
   bodyLimit: 1024 * 1024,
   requestTimeout: 10_000,
   maxConnections: 1024,
   maxBuffered: 64 * 1024 * 1024,
   lookupTimeout: 3_000,
   lookupCooldown: 30_000,
+  retain: duration()("30d"),
+  outbound: true,
 };
 
-export interface ServeFlags extends Omit<ServeOptions, "pendingIntervalMs" | "maxBufferedBytes"> {
-  maxBuffered: number;
-  /** false with --no-outbound. */
-  outbound?: boolean;
-  lookupTimeout: number;
-  lookupCooldown: number;
-}
+export type ServeFlags = typeof SERVE_DEFAULTS;
 
 export interface ServeSummary {
   url: string;
@@ -39,73 +39,71 @@ function humanLine(ctx: Context, e: RequestLog): string {
   return parts.join(" ");
 }
 
+const serviceOptions = (f: ServeFlags): ServiceOptions => ({
+  host: f.host,
+  port: f.port,
+  bodyLimit: f.bodyLimit,
+  requestTimeout: f.requestTimeout,
+  maxConnections: f.maxConnections,
+  maxBufferedBytes: f.maxBuffered,
+  lookupTimeoutMs: f.lookupTimeout,
+  lookupCooldownMs: f.lookupCooldown,
+  retainMs: f.retain,
+  outbound: f.outbound,
+});
+
 /**
- * Runs the receiver until the signal aborts, then stops accepting, lets requests in flight
+ * Runs the service until the signal aborts, then stops accepting, lets requests in flight
  * finish and closes the store. An answered 200 survives a power cut (the receiver syncs the WAL
  * before answering), since the tracker will not send the delivery again.
  */
-export async function runServe(ctx: Context, flags: ServeFlags, signal: AbortSignal): Promise<ServeSummary> {
+export async function runServe(ctx: Context, given: Partial<ServeFlags>, signal: AbortSignal): Promise<ServeSummary> {
+  const flags = { ...SERVE_DEFAULTS, ...given };
   const store = await ctx.store();
-  // Behaviour 7.3: the outbox sent on its schedule, unless 'hooksync outbound send' is left to do it.
-  const drain =
-    flags.outbound === false
-      ? undefined
-      : (await import("../outbound/drain.js")).startOutboxDrain(store, ctx.deps, {
-          report: (r) => (r.ok ? ctx.out.verbose(pushLine(r)) : ctx.out.info(`hooksync: ${pushLine(r)}`)),
-          onError: (err) => ctx.deps.io.stderr.write(`hooksync: outbound error: ${oneLine(err.message)}\n`),
-          log: (line) => ctx.out.verbose(line),
-        });
-  const { startServer } = await import("../receiver/server.js");
-  const { AssigneeEnricher } = await import("../pipeline/enrich.js");
+  const { startService } = await import("../receiver/service.js");
   const { io } = ctx.deps;
-  // Rule 3.5 within a budget: a lookup that fails keeps its delivery pending (rule 10.4), and the
-  // integration's lookups pause for the cooldown, then are tried again.
-  const enricher = new AssigneeEnricher({
-    deps: ctx.deps,
-    note: (line) => ctx.out.verbose(oneLine(line)),
-    budgetMs: flags.lookupTimeout,
-    cooldownMs: flags.lookupCooldown,
-  });
   let requests = 0;
-  const { maxBuffered, lookupTimeout: _t, lookupCooldown, outbound: _o, ...opts } = flags;
-  const server = await startServer(store, { ...opts, maxBufferedBytes: maxBuffered, pendingIntervalMs: lookupCooldown }, {
-    now: ctx.deps.now,
-    lookup: async (delivery, integration) => {
-      const e = await enricher.enrich(store, delivery, integration.externalId);
-      return e.failure === undefined ? { ok: true, delivery: e.delivery } : { ok: false, reason: e.failure };
-    },
-    log: (e) => {
-      if (e.outcome === "applied") drain?.kick();
+  const service = await startService(store, ctx.deps, serviceOptions(flags), {
+    request: (e) => {
       if (e.method !== "PENDING") requests++;
       if (ctx.json) ctx.out.jsonLine(e);
       else ctx.out.info(humanLine(ctx, e));
     },
-    onError: (err) => io.stderr.write(`hooksync: receiver error: ${oneLine(err.message)}\n`),
+    pushed: (r) => (r.ok ? ctx.out.verbose(pushLine(r)) : ctx.out.info(`hooksync: ${pushLine(r)}`)),
+    pruned: (r) => {
+      if (r.deleted + r.stripped > 0) ctx.out.verbose(describePruned(r, flags.retain));
+    },
+    note: (line) => ctx.out.verbose(oneLine(line)),
+    error: (part, err) => io.stderr.write(`hooksync: ${part} error: ${oneLine(err.message)}\n`),
   });
   // Always printed, even with -q: with --port 0 it is the only way to learn the port.
-  io.stderr.write(`listening on ${server.url}\n`);
+  io.stderr.write(`listening on ${service.url}\n`);
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   ctx.out.info("stopping: finishing the requests in flight");
-  await server.close();
-  await drain?.stop();
-  await enricher.close();
+  await service.close();
   store.close();
   ctx.out.info(`stopped after ${requests} request${requests === 1 ? "" : "s"}`);
-  return { url: server.url, requests };
+  return { url: service.url, requests };
 }
 
 export function defineServe(program: Command, context: ContextFactory): void {
+  const d = SERVE_DEFAULTS;
   program
     .command("serve")
-    .description("receive Azure DevOps and Jira webhooks: POST /hooks/vsts, POST /hooks/jira/<jwt>, GET /healthz")
-    .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), 8080)
-    .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), DEFAULTS.bodyLimit)
-    .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), DEFAULTS.requestTimeout)
-    .option("--max-connections <n>", "connections open at once; more are refused", wholeNumber(1), DEFAULTS.maxConnections)
-    .option("--max-buffered <bytes>", "request body bytes held in memory at once, all requests together (503 with Retry-After past it)", wholeNumber(1), DEFAULTS.maxBuffered)
-    .option("--lookup-timeout <ms>", "time a Jira user lookup may take before its delivery is kept pending (202)", wholeNumber(1), DEFAULTS.lookupTimeout)
-    .option("--lookup-cooldown <ms>", "after a failed lookup, wait this long before asking that Jira again and retrying pending deliveries", wholeNumber(1), DEFAULTS.lookupCooldown)
+    .description("receive Azure DevOps and Jira webhooks (POST /hooks/vsts, POST /hooks/jira/<jwt>, GET /healthz), send the outbox, prune old deliveries")
+    .option("--host <host>", "address to listen on", d.host)
+    .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), d.port)
+    .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), d.bodyLimit)
+    .option("--request-timeout <ms>", "time allowed to receive a whole request (408 after)", wholeNumber(1), d.requestTimeout)
+    .option("--max-connections <n>", "connections open at once; more are refused", wholeNumber(1), d.maxConnections)
+    .option("--max-buffered <bytes>", "request body bytes held in memory at once, all requests together (503 with Retry-After past it)", wholeNumber(1), d.maxBuffered)
+    .option("--lookup-timeout <ms>", "time a Jira user lookup may take before its delivery is kept pending (202)", wholeNumber(1), d.lookupTimeout)
+    .option("--lookup-cooldown <ms>", "after a failed lookup, wait this long before asking that Jira again and retrying pending deliveries", wholeNumber(1), d.lookupCooldown)
+    .addOption(
+      new Option("--retain <duration>", "prune deliveries older than this in the background: 90m, 12h, 30d; 0 keeps all")
+        .argParser(duration({ zero: "to keep all" }))
+        .default(d.retain, "30d"),
+    )
     .option("--no-outbound", "leave the outbox to 'hooksync outbound send' (serve sends it on a schedule otherwise)")
     .action(async (flags: ServeFlags, cmd: Command) => {
       const ctx = context(cmd);

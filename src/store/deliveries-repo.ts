@@ -42,6 +42,8 @@ export interface DeliveryEnd {
 export interface DeliveryView extends Pick<DeliveryStart, "receivedAt" | "source" | "route" | "provider">, Omit<DeliveryEnd, "integrationId"> {
   id: number;
   integration: string | null;
+  /** Only on a row kept as a stub for its activity: when retention dropped its body and headers. */
+  prunedAt?: string;
 }
 
 export interface StoredDelivery extends DeliveryView {
@@ -58,14 +60,17 @@ export interface PendingDelivery extends StoredDelivery {
   attempts: number;
 }
 
-type Row = Omit<DeliveryView, "changes"> & { changes: string };
+type Row = Omit<DeliveryView, "changes" | "prunedAt"> & { changes: string; prunedAt: string | null };
 type FullRow = Row & { headers: string; body: Buffer | null; bodySize: number | null };
 type PendingRow = FullRow & { integrationId: number; externalKey: string | null; attempts: number };
 
 const VIEW = `
   d.id, d.received_at AS receivedAt, d.source, d.route, d.provider, g.external_id AS integration, d.event,
-  d.verdict, d.outcome, d.reason, d.changes
+  d.verdict, d.outcome, d.reason, d.changes, d.pruned_at AS prunedAt
   FROM deliveries d LEFT JOIN integrations g ON g.id = d.integration_id`;
+
+/** Refused or rejected: `deliveries --failed`, and what `deliveries prune --keep-failed` keeps. */
+export const FAILED = `(outcome = 'rejected' OR verdict >= 400)`;
 
 // A row begun inside the pipeline's transaction holds this until finish() in the same
 // transaction, so no reader ever sees it.
@@ -103,7 +108,7 @@ export class DeliveriesRepo {
     // Newest last; the limit keeps the newest N.
     this.listed = db.prepare<[number, number, number], Row>(`
       SELECT * FROM (SELECT ${VIEW}
-        WHERE (? = 0 OR d.outcome = 'rejected' OR d.verdict >= 400) AND (? = 0 OR d.outcome = 'pending')
+        WHERE (? = 0 OR ${FAILED}) AND (? = 0 OR d.outcome = 'pending')
         ORDER BY d.id DESC LIMIT ?)
       ORDER BY id`);
     this.one = db.prepare<[number], FullRow>(`SELECT d.headers, d.body, d.body_size AS bodySize, ${VIEW} WHERE d.id = ?`);
@@ -200,4 +205,5 @@ const view = (r: Row): DeliveryView => ({
   outcome: r.outcome,
   reason: r.reason,
   changes: JSON.parse(r.changes) as Change[],
+  ...(r.prunedAt ? { prunedAt: r.prunedAt } : {}),
 });

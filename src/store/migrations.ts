@@ -277,6 +277,10 @@ ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
 ALTER TABLE outbox ADD COLUMN failing_since INTEGER;
 -- One push at a time per external issue: a claim looks for older unsent rows of the same target.
 CREATE INDEX outbox_target ON outbox(integration_id, external_key, id) WHERE state != 'done';
+
+-- Retention asks, for each delivery it prunes, whether activity points at it, and deleting a
+-- delivery makes SQLite look for activity rows referencing it: without this, each is a full scan.
+CREATE INDEX activity_delivery ON activity(delivery_id) WHERE delivery_id IS NOT NULL;
 `,
   },
 ];

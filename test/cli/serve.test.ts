@@ -7,6 +7,7 @@ import { Context } from "../../src/cli/context.js";
 import { runServe } from "../../src/cli/serve.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture, ROOT, testDeps } from "../helpers.js";
+import { DAY, oldDeliveries } from "../old-deliveries.js";
 import { JIRA_SECRET, VSTS_SECRET } from "../receiver/harness.js";
 import { JIRA_ID, world } from "../world.js";
 
@@ -57,6 +58,24 @@ describe("hooksync serve (built CLI)", () => {
     expect((await w.issues())["WEB-1"]?.assignee).toBe("bob.smith@example.com");
   });
 
+  it("prunes deliveries older than 30 days by default, before it says it listens, and keeps them all with --retain 0", async () => {
+    const w = await world();
+    const d = oldDeliveries(w.db);
+    const old = d.add(new Date(Date.now() - 31 * DAY));
+    const young = d.add(new Date(Date.now() - 29 * DAY));
+    for (const [args, left, logged] of [
+      [["--retain", "0"], [old, young], false],
+      [["-v"], [young], true],
+    ] as const) {
+      const s = spawnServe(["--db", w.db, ...args]);
+      await s.url;
+      s.child.kill("SIGTERM");
+      expect(await s.exited).toBe(0);
+      expect(d.ids()).toEqual(left);
+      expect(s.output().stderr.includes("pruned 1 delivery older than 30d\n")).toBe(logged);
+    }
+  });
+
   it("writes JSON log lines on stdout with --json and stops on SIGINT", async () => {
     const w = await world();
     const s = spawnServe(["--db", w.db, "--json"]);
@@ -94,6 +113,8 @@ describe("hooksync serve (in-process)", () => {
     [["--port", "http"], /must be a whole number from 0 to 65535/],
     [["--body-limit", "0"], /--body-limit/],
     [["--request-timeout", "-5"], /--request-timeout/],
+    [["--retain", "5x"], /^hooksync: option '--retain <duration>' argument '5x' is invalid. must be a duration above 0 such as 90m, 12h or 30d, or 0 to keep all \(see 'hooksync --help'\)\n$/],
+    [["--retain", "-1d"], /--retain/],
   ])("refuses %j with a usage error", async (args, message) => {
     const w = await world();
     const r = await w.run(["serve", ...args]);

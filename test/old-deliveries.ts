@@ -1,0 +1,73 @@
+import { onTestFinished } from "vitest";
+import { DeliveriesRepo, type DeliveryEnd } from "../src/store/deliveries-repo.js";
+import { MAX_REGION, SnowflakeIds } from "../src/store/ids.js";
+import { openStore } from "../src/store/store.js";
+import { VSTS_ID } from "./world.js";
+
+export const DAY = 86_400_000;
+
+export interface AddOptions {
+  end?: Partial<DeliveryEnd>;
+  /** An activity row (BACKEND-1 assigned) points at the delivery, as serve writes when it applies one. */
+  activity?: boolean;
+  body?: Buffer;
+}
+
+/**
+ * Deliveries recorded as serve would have at any instant: ids come from a generator whose clock
+ * is that instant, so they encode the time like the receiver's own.
+ */
+export function oldDeliveries(db: string) {
+  const store = openStore(db);
+  onTestFinished(() => store.close());
+  let region = 0;
+  const record = (repo: DeliveriesRepo, at: Date, o: AddOptions) => {
+    const { outcome = "ignored", ...end } = o.end ?? {};
+    const body = o.body ?? Buffer.from('{"eventType":"workitem.updated"}');
+    const id = repo.record({
+      receivedAt: at.toISOString(),
+      source: "serve",
+      route: "/hooks/vsts",
+      provider: "vsts",
+      identity: null,
+      externalKey: "5",
+      headers: { "content-type": "application/json", "user-agent": "VSTS" },
+      body,
+      bodySize: body.length,
+      bodySha256: null,
+      integrationId: store.integrations.byExternalId(VSTS_ID)!.id,
+      event: "workitem.updated",
+      verdict: 200,
+      reason: null,
+      changes: [],
+      ...(outcome === "pending" ? { verdict: 202 } : {}),
+      ...end,
+      outcome,
+    });
+    if (o.activity) {
+      store.db
+        .prepare(`INSERT INTO activity (id, issue_id, kind, to_value, source, delivery_id, at) VALUES (?, (SELECT id FROM issues WHERE key = 'BACKEND-1'), 'assigned', 'jane.doe@example.com', 'serve', ?, ?)`)
+        .run(id + 1, id, at.toISOString());
+    }
+    return id;
+  };
+  return {
+    store,
+    /** One delivery received at `at`; its id. */
+    add(at: Date, o: AddOptions = {}): number {
+      return record(new DeliveriesRepo(store.db, new SnowflakeIds(region++ % (MAX_REGION + 1), () => at.getTime())), at, o);
+    },
+    /** n deliveries received at `at` (ids borrow the next milliseconds past 128), in one transaction. */
+    addMany(n: number, at: Date, o: AddOptions = {}): void {
+      const repo = new DeliveriesRepo(store.db, new SnowflakeIds(region++ % (MAX_REGION + 1), () => at.getTime()));
+      store.inTransaction(() => {
+        for (let i = 0; i < n; i++) record(repo, at, o);
+      });
+    },
+    ids: () => (store.db.prepare(`SELECT id FROM deliveries ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
+    row: (id: number) => store.db.prepare(`SELECT headers, body, pruned_at AS prunedAt, outcome, changes FROM deliveries WHERE id = ?`).get(id) as
+      | { headers: string; body: Buffer | null; prunedAt: string | null; outcome: string; changes: string }
+      | undefined,
+    dump: () => store.db.prepare(`SELECT * FROM deliveries ORDER BY id`).all(),
+  };
+}
