@@ -52,7 +52,7 @@ export class Store {
   private integrationsRepo?: IntegrationsRepo;
   private lease?: IdLease;
   /** One generator per open store, so ids stay strictly increasing across its writers. */
-  readonly ids = new SnowflakeIds({ workerAt: (ms) => this.idLease.workerAt(ms) });
+  readonly ids: SnowflakeIds;
   /** Made once: better-sqlite3 builds a wrapper per transaction() call, measurable per payload. */
   private readonly tx;
   private readonly memo = new ReadMemo();
@@ -68,6 +68,7 @@ export class Store {
     private readonly opts: StoreOptions = {},
   ) {
     this.tx = db.transaction((fn: () => unknown) => fn());
+    this.ids = new SnowflakeIds({ workerAt: (ms) => this.idLease.workerAt(ms) }, opts.now);
   }
 
   /**
