@@ -41,7 +41,8 @@ export function processDeps(): Deps {
     io,
     now: () => new Date(),
     randomBytes,
-    openStore: async (path, opts) => (await import("./store/store.js")).openStore(path, opts),
+    // A writer waiting for a free id worker says so on stderr.
+    openStore: async (path, opts) => (await import("./store/store.js")).openStore(path, { ...opts, log: (line) => io.stderr.write(`${line}\n`) }),
     http: async (opts) => (await import("./http/dispatcher.js")).createDispatcher(opts, io.env),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     prompter: terminalPrompter(io),

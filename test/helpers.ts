@@ -116,3 +116,55 @@ export const ndjson = (text: string): Record<string, unknown>[] =>
     .split("\n")
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** The built CLI's `hooksync serve --port 0` as a user runs it (needs `npm run build`). */
+export function spawnServe(args: string[], env: Record<string, string | undefined> = {}) {
+  const child = spawn(process.execPath, [join(ROOT, "bin", "hooksync.js"), "serve", "--port", "0", ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const waiters = new Set<() => void>();
+  child.stdout.on("data", (c: Buffer) => (stdout += c));
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c;
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  /** Resolves once stderr matches: serve logs every request and every pending delivery it applies. */
+  const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      const check = () => {
+        const m = pattern.exec(stderr);
+        if (m) resolve(m);
+        else if (child.exitCode === null) return;
+        else reject(new Error(`serve exited with ${child.exitCode} before printing ${pattern}: ${stderr}`));
+        finish();
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`serve did not print ${pattern} within ${timeoutMs} ms: ${stderr}`));
+      }, timeoutMs);
+      waiters.add(check);
+      void exited.then(check);
+      check();
+    });
+  const url = waitFor(/listening on (http:\/\/\S+)/).then((m) => m[1]!);
+  return {
+    child,
+    url,
+    exited,
+    waitFor,
+    output: () => ({ stdout, stderr }),
+    /** SIGTERM, then the exit code. */
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}

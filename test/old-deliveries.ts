@@ -1,6 +1,6 @@
 import { onTestFinished } from "vitest";
 import { DeliveriesRepo, type DeliveryEnd } from "../src/store/deliveries-repo.js";
-import { MAX_REGION, SnowflakeIds } from "../src/store/ids.js";
+import { MAX_WORKER, SnowflakeIds } from "../src/store/ids.js";
 import { openStore } from "../src/store/store.js";
 import { VSTS_ID } from "./world.js";
 
@@ -17,6 +17,9 @@ export interface AddOptions {
  * Deliveries recorded as serve would have at any instant: ids come from a generator whose clock
  * is that instant, so they encode the time like the receiver's own.
  */
+/** Ids as a writer holding this worker number would have made them at that instant. */
+const idsAt = (worker: number, at: Date) => new SnowflakeIds({ workerAt: () => worker }, () => at.getTime());
+
 export function oldDeliveries(db: string) {
   const store = openStore(db);
   onTestFinished(() => store.close());
@@ -55,11 +58,11 @@ export function oldDeliveries(db: string) {
     store,
     /** One delivery received at `at`; its id. */
     add(at: Date, o: AddOptions = {}): number {
-      return record(new DeliveriesRepo(store.db, new SnowflakeIds(region++ % (MAX_REGION + 1), () => at.getTime())), at, o);
+      return record(new DeliveriesRepo(store.db, idsAt(region++ % (MAX_WORKER + 1), at)), at, o);
     },
     /** n deliveries received at `at` (ids borrow the next milliseconds past 128), in one transaction. */
     addMany(n: number, at: Date, o: AddOptions = {}): void {
-      const repo = new DeliveriesRepo(store.db, new SnowflakeIds(region++ % (MAX_REGION + 1), () => at.getTime()));
+      const repo = new DeliveriesRepo(store.db, idsAt(region++ % (MAX_WORKER + 1), at));
       store.inTransaction(() => {
         for (let i = 0; i < n; i++) record(repo, at, o);
       });

@@ -1,4 +1,5 @@
-import { firstIdAt, RetentionRepo } from "../store/retention-repo.js";
+import { firstIdAt } from "../store/ids.js";
+import { RetentionRepo } from "../store/retention-repo.js";
 import type { Store } from "../store/store.js";
 
 export interface PruneOptions {

@@ -10,6 +10,33 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+export const BUSY_TIMEOUT_MS = 60_000;
+
+/** SQLITE_BUSY or one of its extended codes: another connection held a lock past busy_timeout. */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+/**
+ * Runs one immediate transaction (begin runs BEGIN IMMEDIATE, then body), starting it again for as
+ * long as BEGIN finds another writer holding the lock: contention makes a writer wait its turn,
+ * never fail. A busy error from inside body is not retried (body may have done other work).
+ */
+export function waitForWriteLock<T>(begin: (body: () => T) => T, body: () => T): T {
+  for (;;) {
+    let began = false;
+    try {
+      return begin(() => {
+        began = true;
+        return body();
+      });
+    } catch (err) {
+      if (began || !isBusy(err)) throw err;
+    }
+  }
+}
+
 export function openDb(path: string, opts: OpenOptions = {}): Db {
   if (path !== ":memory:" && !opts.readonly) createPrivately(path);
   let db: Db;
@@ -20,7 +47,9 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   }
   try {
     if (!opts.readonly) db.pragma("journal_mode = WAL");
-    db.pragma("busy_timeout = 5000");
+    // Readers (WAL: only around a checkpoint or recovery) and each try at the write lock wait this
+    // long; a writer then tries again (waitForWriteLock), however long the others hold it.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma("foreign_keys = ON");
     // In WAL mode NORMAL is safe against a crash of the process; replay's input is the durable
     // copy to run again, and the receiver makes its commits durable with WalSync before answering.

@@ -1,5 +1,4 @@
 import type { Db } from "./db.js";
-import { SnowflakeIds } from "./ids.js";
 import { FAILED } from "./deliveries-repo.js";
 
 /** What one batch did. */
@@ -25,14 +24,6 @@ export interface PruneRule {
   prunedAt: string;
 }
 
-/**
- * The smallest id a delivery received at ms (since the epoch) can have: ids encode their time
- * first, so every id below it was made earlier, and pruning walks the primary key instead of
- * scanning received_at. A generator of its own at that instant keeps the layout in ids.ts.
- */
-export function firstIdAt(ms: number): number {
-  return new SnowflakeIds(0, () => ms).next();
-}
 
 const KEEP = 0;
 const DELETE = 1;

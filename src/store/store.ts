@@ -1,6 +1,9 @@
-import { randomInt } from "node:crypto";
-import { type Db, type OpenOptions, openDb } from "./db.js";
-import { MAX_REGION, SnowflakeIds } from "./ids.js";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { type Db, type OpenOptions, openDb, waitForWriteLock } from "./db.js";
+import { IdLease } from "./id-lease.js";
+import { IdLeasesRepo } from "./id-leases-repo.js";
+import { SnowflakeIds } from "./ids.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IntegrationsRepo } from "./integrations-repo.js";
 import { JiraUsersRepo } from "./jira-users-repo.js";
@@ -12,6 +15,23 @@ import { SyncRepo } from "./sync-repo.js";
 
 /** Raised inside a transaction to roll it back on purpose (--dry-run); never escapes runUndoable. */
 class Rollback extends Error {}
+
+/** Raised as a write transaction begins when its wait for the lock ate the id lease: begin again. */
+class LeaseDue extends Error {}
+
+/** What the store's id lease needs from outside; openStore gives the process's own. */
+export interface StoreOptions {
+  now?: () => number;
+  /** Blocks the thread: store calls are synchronous. */
+  sleep?: (ms: number) => void;
+  /** Where a wait for a free id worker is said (stderr in the CLI). */
+  log?: (line: string) => void;
+  holder?: string;
+}
+
+const blockFor = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
 
 /** Runs fn through a transaction wrapper; with rollback, undoes its writes but keeps its result. */
 function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback: boolean): T {
@@ -30,8 +50,9 @@ function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback:
 export class Store {
   private syncRepo?: SyncRepo;
   private integrationsRepo?: IntegrationsRepo;
+  private lease?: IdLease;
   /** One generator per open store, so ids stay strictly increasing across its writers. */
-  readonly ids = new SnowflakeIds(randomInt(MAX_REGION + 1));
+  readonly ids: SnowflakeIds;
   /** Made once: better-sqlite3 builds a wrapper per transaction() call, measurable per payload. */
   private readonly tx;
   private readonly memo = new ReadMemo();
@@ -44,8 +65,25 @@ export class Store {
   constructor(
     readonly db: Db,
     readonly path: string,
+    private readonly opts: StoreOptions = {},
   ) {
     this.tx = db.transaction((fn: () => unknown) => fn());
+    this.ids = new SnowflakeIds({ workerAt: (ms) => this.idLease.workerAt(ms) }, opts.now);
+  }
+
+  /**
+   * This process's id worker lease, made when first needed: a store opened read-only, or one not
+   * yet migrated, never touches id_leases.
+   */
+  get idLease(): IdLease {
+    return (this.lease ??= new IdLease(new IdLeasesRepo(this.db), {
+      holder: this.opts.holder ?? `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+      now: this.opts.now ?? Date.now,
+      sleep: this.opts.sleep ?? blockFor,
+      log: this.opts.log ?? (() => {}),
+      alone: <T>(fn: () => T) => waitForWriteLock((body: () => T) => this.tx.immediate(body) as T, fn),
+      inTransaction: () => this.db.inTransaction,
+    }));
   }
 
   get sync(): SyncRepo {
@@ -77,12 +115,26 @@ export class Store {
   }
 
   /**
-   * Runs fn in one immediate transaction (a writer never upgrades from a read lock, so
-   * concurrent writers wait on busy_timeout instead of failing with SQLITE_BUSY). With
+   * Runs fn in one immediate transaction (a writer never upgrades from a read lock); while other
+   * writers hold the lock it waits its turn, however long (waitForWriteLock). The id lease is
+   * taken or renewed before, in a transaction of its own, and checked once the lock is held. With
    * rollback, fn's writes are undone but its result is returned: --dry-run.
    */
   inTransaction<T>(fn: () => T, rollback = false): T {
-    return runUndoable((body) => this.tx.immediate(body), fn, rollback);
+    if (this.db.inTransaction) return runUndoable((body) => this.tx.immediate(body), fn, rollback);
+    for (;;) {
+      this.idLease.prepare();
+      const begin = (body: () => void) =>
+        this.tx.immediate(() => {
+          if (!this.idLease.fresh()) throw new LeaseDue();
+          body();
+        });
+      try {
+        return runUndoable((body) => waitForWriteLock(begin, body), fn, rollback);
+      } catch (err) {
+        if (!(err instanceof LeaseDue)) throw err;
+      }
+    }
   }
 
   /**
@@ -102,11 +154,14 @@ export class Store {
     return this.memo.during(this.db.inTransaction, fn);
   }
 
+  /** Gives the id worker back, then closes the connection. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.lease?.release();
+    this.db.close();
   }
 }
 
-export function openStore(path: string, opts?: OpenOptions): Store {
-  return new Store(openDb(path, opts), path);
+export function openStore(path: string, opts?: OpenOptions & StoreOptions): Store {
+  return new Store(openDb(path, opts), path, opts);
 }

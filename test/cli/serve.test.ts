@@ -1,12 +1,10 @@
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Context } from "../../src/cli/context.js";
 import { runServe } from "../../src/cli/serve.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
-import { fixture, ROOT, testDeps } from "../helpers.js";
+import { fixture, spawnServe, testDeps } from "../helpers.js";
 import { DAY, oldDeliveries } from "../old-deliveries.js";
 import { JIRA_SECRET, VSTS_SECRET } from "../receiver/harness.js";
 import { JIRA_ID, world } from "../world.js";
@@ -14,27 +12,6 @@ import { JIRA_ID, world } from "../world.js";
 const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
 const JIRA_ASSIGNED = readFileSync(fixture("jira-issue-updated-assignee.json"));
 const json = { "content-type": "application/json" };
-
-/** `hooksync serve` as a user starts it (the built CLI), resolved with its URL once it listens. */
-function spawnServe(args: string[]) {
-  const child = spawn(process.execPath, [join(ROOT, "bin", "hooksync.js"), "serve", "--port", "0", ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c;
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.on("close", () => reject(new Error(`serve exited before listening: ${stderr}`)));
-  });
-  return { child, url, exited, output: () => ({ stdout, stderr }) };
-}
 
 describe("hooksync serve (built CLI)", () => {
   it("listens on an ephemeral port, applies deliveries, logs one line per request and exits 0 on SIGTERM", async () => {

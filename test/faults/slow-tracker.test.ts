@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
-import { fixture, run } from "../helpers.js";
-import { type ServeProcess, spawnServe } from "../serve-process.js";
+import { fixture, run, spawnServe } from "../helpers.js";
 import { JIRA_ID, JIRA_SECRET, VSTS_ID, VSTS_SECRET, jiraWorld } from "../trackers.js";
 
 const w = jiraWorld();
-let serve: ServeProcess | undefined;
+let serve: ReturnType<typeof spawnServe> | undefined;
 afterEach(async () => {
   await serve?.stop();
   serve = undefined;
@@ -40,15 +39,16 @@ describe("a slow tracker while serve runs", () => {
     const isLookup = (q: { url: URL }) => q.url.pathname === "/rest/api/2/user";
     // Jira's REST hangs: every user lookup waits far longer than serve's budget.
     w.jira.failNext({ delayMs: 5_000 }, { times: 1_000, match: isLookup });
-    serve = await spawnServe(["--db", w.db, "--lookup-timeout", "300", "--lookup-cooldown", "400"], w.env);
+    serve = spawnServe(["--db", w.db, "--lookup-timeout", "300", "--lookup-cooldown", "400"], w.env);
+    const url = await serve.url;
 
-    const jira = await post(`${serve.url}/hooks/jira/${signJwt({ id: JIRA_ID }, JIRA_SECRET)}`, {}, hiddenAssignee());
+    const jira = await post(`${url}/hooks/jira/${signJwt({ id: JIRA_ID }, JIRA_SECRET)}`, {}, hiddenAssignee());
     expect(jira.status).toBe(202);
     expect(jira.body).toMatchObject({ outcome: "pending", reason: expect.stringMatching(/^waiting for the Jira user lookup: /) });
     expect(jira.ms).toBeLessThan(1_000);
 
     const answered = [];
-    for (let n = 0; n < 20; n++) answered.push(await post(`${serve.url}/hooks/vsts`, { "shared-secret": VSTS_SECRET }, vstsPayload(n)));
+    for (let n = 0; n < 20; n++) answered.push(await post(`${url}/hooks/vsts`, { "shared-secret": VSTS_SECRET }, vstsPayload(n)));
     expect(answered.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(Math.max(...answered.map((a) => a.ms))).toBeLessThan(1_000);
 

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { pruneDeliveries, type PruneResult, startRetention } from "../../src/receiver/retention.js";
-import { openStore } from "../../src/store/store.js";
 import { fixture } from "../helpers.js";
 import { DAY, oldDeliveries } from "../old-deliveries.js";
 import { world } from "../world.js";
@@ -118,15 +117,20 @@ describe("startRetention (serve --retain)", () => {
     const errors: Error[] = [];
     const p = passes();
     const next = p.next();
-    // Another writer holds the store, past the pruner's busy timeout (none, to keep the test short).
-    const other = openStore(w.db);
-    other.db.exec("BEGIN IMMEDIATE");
-    d.store.db.pragma("busy_timeout = 0");
-    const retention = startRetention(d.store, { retainMs: 30 * DAY, now: () => new Date(), intervalMs: 5, onPass: p.onPass, onError: (e) => errors.push(e) });
-    other.db.exec("ROLLBACK");
-    other.close();
+    // The first pass fails inside its transaction (as a full disk would); the trigger is gone by the next.
+    d.store.db.exec("CREATE TEMP TRIGGER no_prune BEFORE DELETE ON deliveries BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    const retention = startRetention(d.store, {
+      retainMs: 30 * DAY,
+      now: () => new Date(),
+      intervalMs: 5,
+      onPass: p.onPass,
+      onError: (e) => {
+        errors.push(e);
+        d.store.db.exec("DROP TRIGGER no_prune");
+      },
+    });
     expect(await next).toMatchObject({ deleted: 1 });
-    expect(errors.map((e) => e.message)).toEqual(["database is locked"]);
+    expect(errors.map((e) => e.message)).toEqual(["database or disk is full"]);
     expect(d.ids()).toEqual([]);
     await retention.stop();
   });

@@ -1,11 +1,14 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { ID_ATTEMPTS, ID_EPOCH_MS, insertWithId, MAX_REGION, parseId, SnowflakeIds } from "../../src/store/ids.js";
+import { ID_ATTEMPTS, ID_EPOCH_MS, insertWithId, MAX_WORKER, parseId, SnowflakeIds } from "../../src/store/ids.js";
+
+/** A worker number held for good: what a lease gives while it runs. */
+const worker = (n: number) => ({ workerAt: () => n });
 
 describe("snowflake ids (behaviour.md 9.1)", () => {
   it("9.1 generates a million ids across clock steps with no duplicate and in order", () => {
     let clock = ID_EPOCH_MS + 1_000_000;
-    const ids = new SnowflakeIds(3, () => clock);
+    const ids = new SnowflakeIds(worker(3), () => clock);
     let last = -1;
     let outOfOrder = 0;
     const seen = new Set<number>();
@@ -26,28 +29,28 @@ describe("snowflake ids (behaviour.md 9.1)", () => {
 
   it("9.1 allows at least 100,000 ids a second per process", () => {
     // A clock frozen within one millisecond: every id past 128 borrows from the next ones.
-    const ids = new SnowflakeIds(0, () => ID_EPOCH_MS + 5000);
+    const ids = new SnowflakeIds(worker(0), () => ID_EPOCH_MS + 5000);
     const first = ids.next();
     for (let i = 1; i < 100_000; i++) ids.next();
     // 100k ids within one real second must not borrow more than that second.
     expect(parseId(ids.next()).ms - parseId(first).ms).toBeLessThan(1000);
   });
 
-  it("9.1 packs version, time, region and sequence into 53 bits", () => {
-    const ids = new SnowflakeIds(MAX_REGION, () => ID_EPOCH_MS + 123_456);
+  it("9.1 packs version, time, worker and sequence into 53 bits", () => {
+    const ids = new SnowflakeIds(worker(MAX_WORKER), () => ID_EPOCH_MS + 123_456);
     const a = parseId(ids.next());
     const b = parseId(ids.next());
-    expect(a).toEqual({ version: 1, ms: 123_456, region: MAX_REGION, sequence: 0 });
-    expect(b).toEqual({ version: 1, ms: 123_456, region: MAX_REGION, sequence: 1 });
-    expect(() => new SnowflakeIds(MAX_REGION + 1)).toThrow(RangeError);
+    expect(a).toEqual({ version: 1, ms: 123_456, worker: MAX_WORKER, sequence: 0 });
+    expect(b).toEqual({ version: 1, ms: 123_456, worker: MAX_WORKER, sequence: 1 });
+    expect(() => new SnowflakeIds(worker(MAX_WORKER + 1)).next()).toThrow(RangeError);
   });
 
   it("9.1 retries a unique violation with a fresh id, then fails clearly after 5 tries", () => {
     const db = new Database(":memory:");
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
     const insert = db.prepare("INSERT INTO t (id) VALUES (?)");
-    const ids = new SnowflakeIds(1, () => ID_EPOCH_MS);
-    const taken = new SnowflakeIds(1, () => ID_EPOCH_MS);
+    const ids = new SnowflakeIds(worker(1), () => ID_EPOCH_MS);
+    const taken = new SnowflakeIds(worker(1), () => ID_EPOCH_MS);
     insert.run(taken.next());
     insert.run(taken.next());
     const id = insertWithId(ids, "t", (i) => insert.run(i));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { firstIdAt, RetentionRepo } from "../../src/store/retention-repo.js";
+import { firstIdAt } from "../../src/store/ids.js";
+import { RetentionRepo } from "../../src/store/retention-repo.js";
 import { oldDeliveries } from "../old-deliveries.js";
 import { world } from "../world.js";
 
