@@ -2,9 +2,23 @@
 
 export type Source = "serve" | "replay" | "simulate" | "cli";
 
-export type SyncEvent =
+/**
+ * Rule 10.1: how far along the tracker's history a payload is, so a late one cannot undo a newer
+ * one. "rev" is a work item revision number, "time" milliseconds since the epoch; the kind only
+ * says how to name the value in a reason, revisions of one integration are always of one kind.
+ */
+export interface Revision {
+  kind: "rev" | "time";
+  value: number;
+}
+
+export type SyncEvent = (
   | { kind: "assignee"; externalKey: string; email: string | null }
-  | { kind: "status"; externalKey: string; externalProject: string; from: string | null; to: string };
+  | { kind: "status"; externalKey: string; externalProject: string; from: string | null; to: string }
+) & {
+  /** null: the payload carries none, and is applied whatever was applied before. */
+  revision: Revision | null;
+};
 
 export interface Change {
   issue: string;
@@ -18,6 +32,8 @@ export interface ApplyContext {
   source: Source;
   deliveryId: number | null;
   at: string;
+  /** `replay --ignore-order`: apply payloads older than the revision kept (rule 10.3). */
+  ignoreOrder?: boolean;
 }
 
 export interface ApplyResult {
@@ -39,6 +55,11 @@ export interface SyncPort {
   setAssignee(issueId: number, userId: number | null): void;
   setStatus(issueId: number, status: IssueStatus): void;
   addActivity(row: ActivityRow): void;
+  /**
+   * Rule 10.2: keeps revision as the newest judged for the external issue's field and returns
+   * null, or, when a newer one is kept already, leaves it and returns it. Equal is not older.
+   */
+  advanceRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): number | null;
 }
 
 export interface SyncSettingRow {

@@ -1,6 +1,7 @@
 import type { LocalPort } from "../engine/local.js";
 import type {
   ActivityRow,
+  Change,
   IssueStatus,
   LinkedIssueRow,
   StatusMapping,
@@ -29,6 +30,9 @@ export class SyncRepo implements SyncPort, LocalPort {
   private readonly assignee;
   private readonly status;
   private readonly activity;
+  private readonly advance;
+  private readonly kept;
+  private readonly newest;
 
   constructor(
     db: Db,
@@ -71,6 +75,17 @@ export class SyncRepo implements SyncPort, LocalPort {
     this.status = db.prepare<[string, number]>(`UPDATE issues SET status = ? WHERE id = ?`);
     this.activity = db.prepare<[number, number, string, string | null, string | null, string, number | null, string]>(
       `INSERT INTO activity (id, issue_id, kind, from_value, to_value, source, delivery_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // One statement on the usual path: it writes unless a newer revision is kept (0 rows changed).
+    this.advance = db.prepare<[number, string, string, number]>(`
+      INSERT INTO revisions (integration_id, external_key, field, revision) VALUES (?, ?, ?, ?)
+      ON CONFLICT (integration_id, external_key, field) DO UPDATE SET revision = excluded.revision
+      WHERE excluded.revision >= revisions.revision`);
+    this.kept = db.prepare<[number, string, string], { revision: number }>(
+      `SELECT revision FROM revisions WHERE integration_id = ? AND external_key = ? AND field = ?`,
+    );
+    this.newest = db.prepare<[number, string], { revision: number | null }>(
+      `SELECT MAX(revision) AS revision FROM revisions WHERE integration_id = ? AND external_key = ?`,
     );
   }
 
@@ -115,6 +130,17 @@ export class SyncRepo implements SyncPort, LocalPort {
 
   setStatus(issueId: number, status: IssueStatus): void {
     this.status.run(status, issueId);
+  }
+
+  // Written while applying, so never kept in the ReadMemo.
+  advanceRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): number | null {
+    if (this.advance.run(integrationId, externalKey, field, revision).changes > 0) return null;
+    return this.kept.get(integrationId, externalKey, field)!.revision;
+  }
+
+  /** The newest revision kept for any field of the external issue, null when none (simulate builds the next). */
+  newestRevision(integrationId: number, externalKey: string): number | null {
+    return this.newest.get(integrationId, externalKey)?.revision ?? null;
   }
 
   addActivity(r: ActivityRow): void {
