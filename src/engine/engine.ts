@@ -38,12 +38,12 @@ function affectedIssues(
   field: Change["field"],
   result: ApplyResult,
 ): LinkedIssueRow[] {
-  const linked = port.linkedIssues(ctx.integrationId, event.externalKey);
+  const { issues: linked, revision: kept } = port.linkedIssues(ctx.integrationId, event.externalKey, field);
   if (linked.length === 0) {
     result.notes.push(`no linked issue for ${event.externalKey}`);
     return [];
   }
-  if (!inOrder(port, ctx, event, field, result)) return [];
+  if (!inOrder(port, ctx, event, field, kept, result)) return [];
   const enabled = field === "assignee" ? (s: SyncSettingRow) => s.inboundAssignee : (s: SyncSettingRow) => s.inboundStatus;
   const on = new Set(settings.filter(enabled).map((s) => s.organizationId));
   const affected = linked.filter((i) => on.has(i.organizationId));
@@ -121,12 +121,17 @@ function applyStatus(
  * anything (or its sync is off), so a payload older still is refused later. Only linked external
  * issues keep revisions: the rest of an organization's traffic adds no rows.
  */
-function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Change["field"], result: ApplyResult): boolean {
-  if (event.revision === null) return true;
-  const newer = port.advanceRevision(ctx.integrationId, event.externalKey, field, event.revision.value);
-  if (newer === null || ctx.ignoreOrder) return true;
+function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Change["field"], kept: number | null, result: ApplyResult): boolean {
+  const revision = event.revision;
+  if (revision === null || kept === revision.value) return true;
+  if (kept === null || revision.value > kept) {
+    port.keepRevision(ctx.integrationId, event.externalKey, field, revision.value);
+    return true;
+  }
+  // --ignore-order applies it, and the newer revision stays kept for the runs after this one.
+  if (ctx.ignoreOrder) return true;
   // One payload's assignee and status are usually refused for the same pair of revisions.
-  const note = `stale: ${describe(event.revision)} after ${describe({ kind: event.revision.kind, value: newer })}`;
+  const note = `stale: ${describe(revision)} after ${describe({ kind: revision.kind, value: kept })}`;
   if (!result.notes.includes(note)) result.notes.push(note);
   return false;
 }

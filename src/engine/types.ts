@@ -48,18 +48,25 @@ export type ActivityKind = "assigned" | "unassigned" | "resolved" | "unresolved"
 /** What the engine needs from the store; src/store implements it with prepared statements. */
 export interface SyncPort {
   syncSettings(integrationId: number): SyncSettingRow[];
-  linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[];
+  /**
+   * The issues linked to the external issue, with the revision kept for one of its fields (rule
+   * 10.1): read together, so judging the order costs replay's hot path no statement of its own.
+   */
+  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): LinkedIssues;
   statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined;
   verifiedUser(email: string): { id: number; email: string } | undefined;
   isProjectMember(userId: number, organizationId: number, projectId: number): boolean;
   setAssignee(issueId: number, userId: number | null): void;
   setStatus(issueId: number, status: IssueStatus): void;
   addActivity(row: ActivityRow): void;
-  /**
-   * Rule 10.2: keeps revision as the newest judged for the external issue's field and returns
-   * null, or, when a newer one is kept already, leaves it and returns it. Equal is not older.
-   */
-  advanceRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): number | null;
+  /** Rule 10.2: keeps revision as the newest judged for the external issue's field, unless a newer one is kept. */
+  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): void;
+}
+
+export interface LinkedIssues {
+  issues: LinkedIssueRow[];
+  /** The newest revision judged for the field, null when none was kept. */
+  revision: number | null;
 }
 
 export interface SyncSettingRow {

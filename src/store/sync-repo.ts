@@ -4,6 +4,7 @@ import type {
   Change,
   IssueStatus,
   LinkedIssueRow,
+  LinkedIssues,
   StatusMapping,
   SyncPort,
   SyncSettingRow,
@@ -30,8 +31,7 @@ export class SyncRepo implements SyncPort, LocalPort {
   private readonly assignee;
   private readonly status;
   private readonly activity;
-  private readonly advance;
-  private readonly kept;
+  private readonly keep;
   private readonly newest;
 
   constructor(
@@ -49,12 +49,14 @@ export class SyncRepo implements SyncPort, LocalPort {
       WHERE io.integration_id = ?`);
     const issueColumns = `i.id AS issueId, i.key AS key, p.id AS projectId, p.slug AS project, p.organization_id AS organizationId,
              i.status AS status, i.assignee_id AS assigneeId, u.email AS assigneeEmail`;
-    this.links = db.prepare<[number, string], LinkedIssueRow>(`
-      SELECT ${issueColumns}
+    // The field's kept revision rides along on every row (rule 10.1).
+    this.links = db.prepare<[string, number, string], LinkedIssueRow & { revision: number | null }>(`
+      SELECT ${issueColumns}, r.revision AS revision
       FROM links l
       JOIN issues i ON i.id = l.issue_id
       JOIN projects p ON p.id = i.project_id
       LEFT JOIN users u ON u.id = i.assignee_id
+      LEFT JOIN revisions r ON r.integration_id = l.integration_id AND r.external_key = l.external_key AND r.field = ?
       WHERE l.integration_id = ? AND l.external_key = ?
       ORDER BY i.key`);
     this.byKey = db.prepare<[string], LinkedIssueRow>(`
@@ -76,14 +78,11 @@ export class SyncRepo implements SyncPort, LocalPort {
     this.activity = db.prepare<[number, number, string, string | null, string | null, string, number | null, string]>(
       `INSERT INTO activity (id, issue_id, kind, from_value, to_value, source, delivery_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // One statement on the usual path: it writes unless a newer revision is kept (0 rows changed).
-    this.advance = db.prepare<[number, string, string, number]>(`
+    // Never lowers what is kept, whoever wrote it last.
+    this.keep = db.prepare<[number, string, string, number]>(`
       INSERT INTO revisions (integration_id, external_key, field, revision) VALUES (?, ?, ?, ?)
       ON CONFLICT (integration_id, external_key, field) DO UPDATE SET revision = excluded.revision
-      WHERE excluded.revision >= revisions.revision`);
-    this.kept = db.prepare<[number, string, string], { revision: number }>(
-      `SELECT revision FROM revisions WHERE integration_id = ? AND external_key = ? AND field = ?`,
-    );
+      WHERE excluded.revision > revisions.revision`);
     this.newest = db.prepare<[number, string], { revision: number | null }>(
       `SELECT MAX(revision) AS revision FROM revisions WHERE integration_id = ? AND external_key = ?`,
     );
@@ -100,8 +99,9 @@ export class SyncRepo implements SyncPort, LocalPort {
     );
   }
 
-  linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[] {
-    return this.links.all(integrationId, externalKey);
+  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): LinkedIssues {
+    const issues = this.links.all(field, integrationId, externalKey);
+    return { issues, revision: issues[0]?.revision ?? null };
   }
 
   issue(key: string): LinkedIssueRow | undefined {
@@ -132,10 +132,9 @@ export class SyncRepo implements SyncPort, LocalPort {
     this.status.run(status, issueId);
   }
 
-  // Written while applying, so never kept in the ReadMemo.
-  advanceRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): number | null {
-    if (this.advance.run(integrationId, externalKey, field, revision).changes > 0) return null;
-    return this.kept.get(integrationId, externalKey, field)!.revision;
+  // Written while applying, so never kept in the ReadMemo (nor are the links read with them).
+  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): void {
+    this.keep.run(integrationId, externalKey, field, revision);
   }
 
   /** The newest revision kept for any field of the external issue, null when none (simulate builds the next). */
