@@ -131,12 +131,12 @@ function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Cha
   // --ignore-order applies it, and the newer revision stays kept for the runs after this one.
   if (ctx.ignoreOrder) return true;
   // One payload's assignee and status are usually refused for the same pair of revisions.
-  const note = `stale: ${describe(revision)} after ${describe({ kind: revision.kind, value: kept })}`;
+  const note = `stale: ${shown(revision)} after ${shown({ kind: revision.kind, value: kept })}`;
   if (!result.notes.includes(note)) result.notes.push(note);
   return false;
 }
 
-const describe = (r: Revision): string => (r.kind === "rev" ? `rev ${r.value}` : new Date(r.value).toISOString());
+const shown = (r: Revision): string => (r.kind === "rev" ? `rev ${r.value}` : new Date(r.value).toISOString());
 
 /** One change: its activity row (rule 1.3) and its entry in the result. */
 export function record(
