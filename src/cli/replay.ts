@@ -14,6 +14,7 @@ export interface ReplayOptions {
   provider?: ProviderName;
   integration?: string;
   dryRun?: boolean;
+  ignoreOrder?: boolean;
 }
 
 /**
@@ -105,6 +106,7 @@ export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOpt
 
 export interface ReplayDeliveryOptions {
   dryRun?: boolean;
+  ignoreOrder?: boolean;
   send?: string;
   unverified?: boolean;
 }
@@ -151,7 +153,7 @@ export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDe
       ...(d.provider ? { provider: d.provider } : {}),
       ...(d.integration ? { integration: d.integration } : {}),
     },
-    { source: "replay", dryRun: opts.dryRun ?? false },
+    { source: "replay", dryRun: opts.dryRun ?? false, ignoreOrder: opts.ignoreOrder ?? false },
   );
 }
 
@@ -163,6 +165,7 @@ export function defineReplay(program: Command, context: ContextFactory): void {
     .addOption(new Option("--provider <name>", "skip detection").choices(["vsts", "jira"]))
     .option("--integration <externalId>", "the integration the payloads belong to")
     .option("--dry-run", "run the engine and roll back: show what would change")
+    .option("--ignore-order", "apply even payloads older than what was already applied (behaviour.md 10.3)")
     .option("--delivery <id>", "re-run a delivery recorded by 'hooksync serve' (see 'hooksync deliveries')", wholeNumber(1))
     .addOption(new Option("--send <url>", "with --delivery: re-send its exact bytes to a receiver, freshly signed").conflicts("dryRun"))
     .option("--unverified", "with --delivery: also replay one that failed authentication")

@@ -18,13 +18,15 @@ export interface SimulateOptions {
 }
 
 /** The flags of `simulate vsts`: the common ones and what the payload builder takes from flags. */
-export type VstsSimulateOptions = SimulateOptions & Omit<VstsSimulation, "eventType" | "collectionId" | "orgUrl">;
+export type VstsSimulateOptions = SimulateOptions & Omit<VstsSimulation, "eventType" | "collectionId" | "orgUrl" | "keptRev">;
 export type JiraSimulateOptions = SimulateOptions & Omit<JiraSimulation, "event" | "baseUrl">;
 
 /** The integration the payload is for: its id and URLs go into the payload, its secret into --send. */
 export interface SimulationTarget {
   externalId?: string;
   baseUrl: string | null;
+  /** The newest revision this store keeps for an external issue of the integration (rule 10.1), else null. */
+  newestRevision(externalKey: string): number | null;
 }
 
 type Build = (target: SimulationTarget, r: Randomness) => Record<string, unknown>;
@@ -49,8 +51,13 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
       : new UsageError(`which ${provider} integration? use --integration`, "the store holds none or several");
   }
 
+  const integrationId = integration?.id;
   const payload = build(
-    { externalId: integration?.externalId ?? opts.integration, baseUrl: integration?.baseUrl ?? null },
+    {
+      externalId: integration?.externalId ?? opts.integration,
+      baseUrl: integration?.baseUrl ?? null,
+      newestRevision: (key) => (integrationId === undefined ? null : store.sync.newestRevision(integrationId, key)),
+    },
     { now: ctx.deps.now(), random: ctx.deps.randomBytes },
   );
   for (const o of overrides) applyOverride(payload, o);
@@ -114,6 +121,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
           eventType,
           collectionId: target.externalId ?? VSTS_EXAMPLE.collectionId,
           orgUrl: target.baseUrl ? `${target.baseUrl.replace(/\/+$/, "")}/` : VSTS_EXAMPLE.orgUrl,
+          keptRev: opts.workItem ? target.newestRevision(opts.workItem) : null,
         },
         r,
       ),

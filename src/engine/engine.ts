@@ -4,13 +4,14 @@ import type {
   Change,
   IssueStatus,
   LinkedIssueRow,
+  Revision,
   SyncEvent,
   SyncPort,
   SyncSettingRow,
 } from "./types.js";
 
 /**
- * Applies a payload's events under behaviour.md rules 1, 4 and 5. The caller owns the
+ * Applies a payload's events under behaviour.md rules 1, 4, 5 and 10. The caller owns the
  * transaction (one per payload, rolled back for --dry-run); this function only reads and
  * writes through the port, so it is the same for serve, replay and simulate.
  */
@@ -25,27 +26,31 @@ export function applyEvents(port: SyncPort, ctx: ApplyContext, events: readonly 
   return result;
 }
 
-/** Rule 4.2 / 5.1: the linked issues whose organization takes part in this kind of sync. */
+/**
+ * Rules 4.2 / 5.1: the linked issues whose organization takes part in this field's sync, once
+ * rule 10.2 found the payload not older than what was applied to the field.
+ */
 function affectedIssues(
   port: SyncPort,
   ctx: ApplyContext,
   settings: SyncSettingRow[],
-  externalKey: string,
-  enabled: (s: SyncSettingRow) => boolean,
-  what: string,
+  event: SyncEvent,
+  field: Change["field"],
   result: ApplyResult,
 ): LinkedIssueRow[] {
-  const linked = port.linkedIssues(ctx.integrationId, externalKey);
+  const { issues: linked, revision: kept } = port.linkedIssues(ctx.integrationId, event.externalKey, field);
   if (linked.length === 0) {
-    result.notes.push(`no linked issue for ${externalKey}`);
+    result.notes.push(`no linked issue for ${event.externalKey}`);
     return [];
   }
+  if (!inOrder(port, ctx, event, field, kept, result)) return [];
+  const enabled = field === "assignee" ? (s: SyncSettingRow) => s.inboundAssignee : (s: SyncSettingRow) => s.inboundStatus;
   const on = new Set(settings.filter(enabled).map((s) => s.organizationId));
   const affected = linked.filter((i) => on.has(i.organizationId));
   if (affected.length < linked.length) {
     const off = new Set(linked.filter((i) => !on.has(i.organizationId)).map((i) => i.organizationId));
     const names = settings.filter((s) => off.has(s.organizationId)).map((s) => s.organization);
-    result.notes.push(`${what} sync is off${names.length ? ` for ${names.join(", ")}` : ""}`);
+    result.notes.push(`inbound ${field} sync is off${names.length ? ` for ${names.join(", ")}` : ""}`);
   }
   return affected;
 }
@@ -57,7 +62,7 @@ function applyAssignee(
   event: Extract<SyncEvent, { kind: "assignee" }>,
   result: ApplyResult,
 ): void {
-  const issues = affectedIssues(port, ctx, settings, event.externalKey, (s) => s.inboundAssignee, "inbound assignee", result);
+  const issues = affectedIssues(port, ctx, settings, event, "assignee", result);
   if (issues.length === 0) return;
 
   if (event.email === null) {
@@ -88,7 +93,7 @@ function applyStatus(
   event: Extract<SyncEvent, { kind: "status" }>,
   result: ApplyResult,
 ): void {
-  const issues = affectedIssues(port, ctx, settings, event.externalKey, (s) => s.inboundStatus, "inbound status", result);
+  const issues = affectedIssues(port, ctx, settings, event, "status", result);
   if (issues.length === 0) return;
   const mapping = port.statusMapping(ctx.integrationId, event.externalProject);
   if (!mapping) {
@@ -109,6 +114,29 @@ function applyStatus(
     record(port, ctx, result, issue, "status", target, issue.status, target);
   }
 }
+
+/**
+ * Rule 10.2, for a linked external issue's field: false (with a note) when a newer revision of it
+ * was applied already; otherwise this one is kept as the newest, whether or not its value changes
+ * anything (or its sync is off), so a payload older still is refused later. Only linked external
+ * issues keep revisions: the rest of an organization's traffic adds no rows.
+ */
+function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Change["field"], kept: number | null, result: ApplyResult): boolean {
+  const revision = event.revision;
+  if (revision === null || kept === revision.value) return true;
+  if (kept === null || revision.value > kept) {
+    port.keepRevision(ctx.integrationId, event.externalKey, field, revision.value);
+    return true;
+  }
+  // --ignore-order applies it, and the newer revision stays kept for the runs after this one.
+  if (ctx.ignoreOrder) return true;
+  // One payload's assignee and status are usually refused for the same pair of revisions.
+  const note = `stale: ${shown(revision)} after ${shown({ kind: revision.kind, value: kept })}`;
+  if (!result.notes.includes(note)) result.notes.push(note);
+  return false;
+}
+
+const shown = (r: Revision): string => (r.kind === "rev" ? `rev ${r.value}` : new Date(r.value).toISOString());
 
 /** One change: its activity row (rule 1.3) and its entry in the result. */
 export function record(

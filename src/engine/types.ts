@@ -2,9 +2,23 @@
 
 export type Source = "serve" | "replay" | "simulate" | "cli";
 
-export type SyncEvent =
+/**
+ * Rule 10.1: how far along the tracker's history a payload is, so a late one cannot undo a newer
+ * one. "rev" is a work item revision number, "time" milliseconds since the epoch; the kind only
+ * says how to name the value in a reason, revisions of one integration are always of one kind.
+ */
+export interface Revision {
+  kind: "rev" | "time";
+  value: number;
+}
+
+export type SyncEvent = (
   | { kind: "assignee"; externalKey: string; email: string | null }
-  | { kind: "status"; externalKey: string; externalProject: string; from: string | null; to: string };
+  | { kind: "status"; externalKey: string; externalProject: string; from: string | null; to: string }
+) & {
+  /** null: the payload carries none, and is applied whatever was applied before. */
+  revision: Revision | null;
+};
 
 export interface Change {
   issue: string;
@@ -18,6 +32,8 @@ export interface ApplyContext {
   source: Source;
   deliveryId: number | null;
   at: string;
+  /** `replay --ignore-order`: apply payloads older than the revision kept (rule 10.3). */
+  ignoreOrder?: boolean;
 }
 
 export interface ApplyResult {
@@ -32,13 +48,25 @@ export type ActivityKind = "assigned" | "unassigned" | "resolved" | "unresolved"
 /** What the engine needs from the store; src/store implements it with prepared statements. */
 export interface SyncPort {
   syncSettings(integrationId: number): SyncSettingRow[];
-  linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[];
+  /**
+   * The issues linked to the external issue, with the revision kept for one of its fields (rule
+   * 10.1): read together, so judging the order costs replay's hot path no statement of its own.
+   */
+  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): LinkedIssues;
   statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined;
   verifiedUser(email: string): { id: number; email: string } | undefined;
   isProjectMember(userId: number, organizationId: number, projectId: number): boolean;
   setAssignee(issueId: number, userId: number | null): void;
   setStatus(issueId: number, status: IssueStatus): void;
   addActivity(row: ActivityRow): void;
+  /** Rule 10.2: keeps revision as the newest judged for the external issue's field, unless a newer one is kept. */
+  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): void;
+}
+
+export interface LinkedIssues {
+  issues: LinkedIssueRow[];
+  /** The newest revision judged for the field, null when none was kept. */
+  revision: number | null;
 }
 
 export interface SyncSettingRow {

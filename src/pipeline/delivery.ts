@@ -35,6 +35,8 @@ export interface PipelineOptions {
   provider?: ProviderName;
   integration?: string;
   dryRun?: boolean;
+  /** `replay --ignore-order`: apply payloads older than what was applied already (rule 10.3). */
+  ignoreOrder?: boolean;
 }
 
 /**

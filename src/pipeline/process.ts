@@ -94,7 +94,7 @@ function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, a
   }
   out.integration = integration.externalId;
 
-  const result = applyEvents(store.sync, { integrationId: integration.id, source: opts.source, deliveryId, at }, parsed.events);
+  const result = applyEvents(store.sync, { integrationId: integration.id, source: opts.source, deliveryId, at, ignoreOrder: opts.ignoreOrder ?? false }, parsed.events);
   const notes = [...parsed.notes, ...result.notes];
   if (result.changes.length > 0) {
     // Rules 7.2 and 8.1: pushes to the other linked trackers and notifications, queued in this

@@ -1,8 +1,10 @@
 import type { LocalPort } from "../engine/local.js";
 import type {
   ActivityRow,
+  Change,
   IssueStatus,
   LinkedIssueRow,
+  LinkedIssues,
   StatusMapping,
   SyncPort,
   SyncSettingRow,
@@ -29,6 +31,8 @@ export class SyncRepo implements SyncPort, LocalPort {
   private readonly assignee;
   private readonly status;
   private readonly activity;
+  private readonly keep;
+  private readonly newest;
 
   constructor(
     db: Db,
@@ -45,12 +49,14 @@ export class SyncRepo implements SyncPort, LocalPort {
       WHERE io.integration_id = ?`);
     const issueColumns = `i.id AS issueId, i.key AS key, p.id AS projectId, p.slug AS project, p.organization_id AS organizationId,
              i.status AS status, i.assignee_id AS assigneeId, u.email AS assigneeEmail`;
-    this.links = db.prepare<[number, string], LinkedIssueRow>(`
-      SELECT ${issueColumns}
+    // The field's kept revision rides along on every row (rule 10.1).
+    this.links = db.prepare<[string, number, string], LinkedIssueRow & { revision: number | null }>(`
+      SELECT ${issueColumns}, r.revision AS revision
       FROM links l
       JOIN issues i ON i.id = l.issue_id
       JOIN projects p ON p.id = i.project_id
       LEFT JOIN users u ON u.id = i.assignee_id
+      LEFT JOIN revisions r ON r.integration_id = l.integration_id AND r.external_key = l.external_key AND r.field = ?
       WHERE l.integration_id = ? AND l.external_key = ?
       ORDER BY i.key`);
     this.byKey = db.prepare<[string], LinkedIssueRow>(`
@@ -72,6 +78,14 @@ export class SyncRepo implements SyncPort, LocalPort {
     this.activity = db.prepare<[number, number, string, string | null, string | null, string, number | null, string]>(
       `INSERT INTO activity (id, issue_id, kind, from_value, to_value, source, delivery_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // Never lowers what is kept, whoever wrote it last.
+    this.keep = db.prepare<[number, string, string, number]>(`
+      INSERT INTO revisions (integration_id, external_key, field, revision) VALUES (?, ?, ?, ?)
+      ON CONFLICT (integration_id, external_key, field) DO UPDATE SET revision = excluded.revision
+      WHERE excluded.revision > revisions.revision`);
+    this.newest = db.prepare<[number, string], { revision: number | null }>(
+      `SELECT MAX(revision) AS revision FROM revisions WHERE integration_id = ? AND external_key = ?`,
+    );
   }
 
   syncSettings(integrationId: number): SyncSettingRow[] {
@@ -85,8 +99,9 @@ export class SyncRepo implements SyncPort, LocalPort {
     );
   }
 
-  linkedIssues(integrationId: number, externalKey: string): LinkedIssueRow[] {
-    return this.links.all(integrationId, externalKey);
+  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): LinkedIssues {
+    const issues = this.links.all(field, integrationId, externalKey);
+    return { issues, revision: issues[0]?.revision ?? null };
   }
 
   issue(key: string): LinkedIssueRow | undefined {
@@ -115,6 +130,16 @@ export class SyncRepo implements SyncPort, LocalPort {
 
   setStatus(issueId: number, status: IssueStatus): void {
     this.status.run(status, issueId);
+  }
+
+  // Written while applying, so never kept in the ReadMemo (nor are the links read with them).
+  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): void {
+    this.keep.run(integrationId, externalKey, field, revision);
+  }
+
+  /** The newest revision kept for any field of the external issue, null when none (simulate builds the next). */
+  newestRevision(integrationId: number, externalKey: string): number | null {
+    return this.newest.get(integrationId, externalKey)?.revision ?? null;
   }
 
   addActivity(r: ActivityRow): void {

@@ -15,6 +15,8 @@ describe("simulation templates", () => {
     eventId: "e",
     notificationId: 3,
     now: "2026-01-02T03:04:05.000Z",
+    rev: 4,
+    previousRev: 3,
     baseUrl: "http://jira",
     issueKey: "K-1",
     issueId: "10001",

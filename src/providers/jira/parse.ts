@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { SyncEvent } from "../../engine/types.js";
 import { check, idString, isObject } from "../schema.js";
 import type { Headers, Parsed, Provider } from "../types.js";
+import { jiraRevision } from "./revision.js";
 
 const nullableId = v.optional(v.nullable(idString));
 
@@ -47,6 +48,7 @@ function parse(body: unknown): Parsed {
   if (!key) return { ok: false, event, integration: null, reason: "payload has no issue.key" };
 
   const items = p.changelog.items ?? [];
+  const revision = jiraRevision(p.timestamp, body);
   const events: SyncEvent[] = [];
   const notes: string[] = [];
   if (items.some((i) => i.field?.toLowerCase() === "assignee")) {
@@ -54,16 +56,16 @@ function parse(body: unknown): Parsed {
     const rawFields = (body as { issue: { fields?: unknown } }).issue.fields;
     const assignee = p.issue?.fields?.assignee;
     if (!isObject(rawFields) || !Object.hasOwn(rawFields, "assignee")) notes.push("payload carries no assignee field");
-    else if (assignee === null || assignee === undefined) events.push({ kind: "assignee", externalKey: key, email: null });
+    else if (assignee === null || assignee === undefined) events.push({ kind: "assignee", externalKey: key, email: null, revision });
     else if (!assignee.emailAddress) notes.push("assignee has no email address");
-    else events.push({ kind: "assignee", externalKey: key, email: assignee.emailAddress });
+    else events.push({ kind: "assignee", externalKey: key, email: assignee.emailAddress, revision });
   }
   const status = items.findLast((i) => i.field?.toLowerCase() === "status");
   if (status) {
     const project = p.issue?.fields?.project?.id;
     if (!status.to) notes.push("status change has no new status id");
     else if (!project) notes.push("payload has no issue.fields.project.id: status not synced");
-    else events.push({ kind: "status", externalKey: key, externalProject: project, from: status.from ?? null, to: status.to });
+    else events.push({ kind: "status", externalKey: key, externalProject: project, from: status.from ?? null, to: status.to, revision });
   }
   if (events.length === 0 && notes.length === 0) notes.push("no assignee or status change");
   return { ok: true, event, integration: null, externalKey: key, events, notes };

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { SyncEvent } from "../../engine/types.js";
+import type { Revision, SyncEvent } from "../../engine/types.js";
 import { emailFromDisplay, looksLikeEmail } from "../email.js";
 import { check, idString, isObject } from "../schema.js";
 import type { Headers, Parsed, Provider } from "../types.js";
@@ -58,24 +58,40 @@ function parse(body: unknown): Parsed {
   const fields = resource.fields;
   if (!fields) return { ok: true, event, integration, externalKey: key, events: [], notes: ["payload has no resource.fields"] };
 
+  const revision = revisionOf((body as Record<string, unknown>).resource);
   const events: SyncEvent[] = [];
   const notes: string[] = [];
   const assigned = fields["System.AssignedTo"];
   if (assigned) {
     const email = assigneeEmail(assigned.newValue);
     if (email === undefined) notes.push("could not parse an email from System.AssignedTo");
-    else events.push({ kind: "assignee", externalKey: key, email });
+    else events.push({ kind: "assignee", externalKey: key, email, revision });
   }
   const state = fields["System.State"];
   if (state) {
     const project = env.value.resourceContainers?.project?.id;
     if (!state.newValue) notes.push("System.State has no newValue");
     else if (!project) notes.push("payload has no resourceContainers.project.id: status not synced");
-    else events.push({ kind: "status", externalKey: key, externalProject: project, from: state.oldValue ?? null, to: state.newValue });
+    else events.push({ kind: "status", externalKey: key, externalProject: project, from: state.oldValue ?? null, to: state.newValue, revision });
   }
   if (!assigned && !state) notes.push("no assignee or state change");
   return { ok: true, event, integration, externalKey: key, events, notes };
 }
+
+/**
+ * Rule 10.1: `resource.rev`, else `resource.revision.rev`. Read from the raw resource and never
+ * validated: a field no other rule uses must not refuse a payload.
+ */
+function revisionOf(resource: unknown): Revision | null {
+  if (!isObject(resource)) return null;
+  const rev = wholeNumber(resource.rev) ?? (isObject(resource.revision) ? wholeNumber(resource.revision.rev) : null);
+  return rev === null ? null : { kind: "rev", value: rev };
+}
+
+const wholeNumber = (x: unknown): number | null => {
+  const n = typeof x === "string" && /^\d{1,15}$/.test(x) ? Number(x) : x;
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : null;
+};
 
 /**
  * Rule 2.6: null for a cleared field (unassign), the email for a string or an identity object,

@@ -16,7 +16,16 @@ export interface VstsSimulation {
   state?: string;
   fromState?: string;
   project?: string;
+  /**
+   * The newest revision the store keeps for the work item (rule 10.1), null when none: the
+   * simulated update is the one after it, as Azure DevOps would number it, so a simulation
+   * follows real deliveries and earlier simulations instead of being refused as stale.
+   */
+  keptRev?: number | null;
 }
+
+/** Without a kept revision: a work item's first update is its revision 2 (creating it is 1). */
+const FIRST_UPDATE_REV = 2;
 
 /** The fixtures' organization, used when the store names none (`--print` without a store). */
 export const VSTS_EXAMPLE = {
@@ -47,6 +56,7 @@ export function simulateVsts(s: VstsSimulation, r: Randomness): Json {
     throw new UsageError("--from-state goes with --state on workitem.updated", "add --state <name>");
   }
 
+  const rev = s.keptRev === undefined || s.keptRev === null ? FIRST_UPDATE_REV : s.keptRev + 1;
   const payload = buildFromTemplate("vsts", s.eventType, {
     collectionId: s.collectionId,
     orgUrl: s.orgUrl,
@@ -55,6 +65,8 @@ export function simulateVsts(s: VstsSimulation, r: Randomness): Json {
     eventId: guid(r.random),
     notificationId: randomBelow(r.random, 2 ** 31),
     now: r.now.toISOString(),
+    rev,
+    previousRev: rev - 1,
   });
   if (!workItemEvent) return payload;
 
