@@ -32,18 +32,30 @@ function answerOk(res) {
 async function serveAll(db) {
   const { startServer } = await import(join(root, "dist", "receiver", "server.js"));
   const { openStore } = await import(join(root, "dist", "store", "store.js"));
+  // serve's own defaults, its limits included (a build without them: the limits it had).
+  const d = (await import(join(root, "dist", "cli", "serve.js"))).SERVE_DEFAULTS ?? { bodyLimit: 1 << 20, requestTimeout: 10_000 };
   const store = openStore(db);
   let errors = 0;
   const receiver = await startServer(
     store,
-    { host: "127.0.0.1", port: 0, bodyLimit: 1024 * 1024, requestTimeout: 10_000 },
+    {
+      host: "127.0.0.1",
+      port: 0,
+      bodyLimit: d.bodyLimit,
+      requestTimeout: d.requestTimeout,
+      maxConnections: d.maxConnections,
+      maxBufferedBytes: d.maxBuffered,
+      pendingIntervalMs: d.lookupCooldown,
+    },
     { now: () => new Date(), log: () => {}, onError: () => errors++ },
   );
   const bare = createServer((req, res) => onBody(req, () => answerOk(res)));
   await new Promise((resolve) => bare.listen(0, "127.0.0.1", resolve));
   const floor = await durableFloor(join(dirname(db), "floor.db"));
   process.send({ receiver: receiver.url, bare: `http://127.0.0.1:${bare.address().port}`, floor: floor.url });
-  process.on("message", async () => {
+  process.on("message", async (m) => {
+    // The servers' process's CPU time so far: around one server's load, what that server cost.
+    if (m === "cpu") return process.send({ cpu: process.cpuUsage() });
     await receiver.close();
     bare.close();
     floor.close();
@@ -123,8 +135,21 @@ function vstsRequests() {
   ];
 }
 
-function load(url, requests, seconds, connections) {
-  return autocannon({ url, requests, duration: seconds, connections, pipelining: 1 });
+/**
+ * One run of autocannon; with the servers' child, also the CPU time the child spent per request,
+ * which a machine busy with other work disturbs far less than requests per second.
+ */
+async function load(url, requests, seconds, connections, child) {
+  const cpu = async () => {
+    if (!child) return undefined;
+    child.send("cpu");
+    const { cpu: c } = await new Promise((resolve) => child.once("message", resolve));
+    return c.user + c.system;
+  };
+  const before = await cpu();
+  const result = await autocannon({ url, requests, duration: seconds, connections, pipelining: 1 });
+  const after = await cpu();
+  return before === undefined ? result : { ...result, cpuUsPerRequest: (after - before) / Math.max(1, result.requests.total) };
 }
 
 /** The median run of several, by requests per second; its latency and counts come with it. */
@@ -140,6 +165,7 @@ function summary(runs) {
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
     runs: runs.map((r) => Math.round(rps(r))),
+    cpuUsPerRequest: Math.round(median(runs.map((r) => r.cpuUsPerRequest ?? 0))),
   };
 }
 
@@ -166,7 +192,7 @@ export async function benchServe({ seconds = 5, runs = 3, connections = [8, 64] 
     for (const c of connections) {
       const taken = { bare: [], floor: [], receiver: [] };
       for (let i = 0; i < runs; i++) {
-        for (const server of ["bare", "floor", "receiver"]) taken[server].push(await load(urls[server], requests, seconds, c));
+        for (const server of ["bare", "floor", "receiver"]) taken[server].push(await load(urls[server], requests, seconds, c, child));
       }
       const [bare, floor, receiver] = [summary(taken.bare), summary(taken.floor), summary(taken.receiver)];
       levels.push({
@@ -200,13 +226,13 @@ if (process.argv[2] === "--child") {
     connections: arg("--connections", "8,64").split(",").map(Number),
   });
   const rows = [
-    ["server", "connections", "req/s (median)", "runs", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
+    ["server", "connections", "req/s (median)", "runs", "CPU us/req", "p50 ms", "p99 ms", "requests", "non-2xx", "errors"],
     ...r.levels.flatMap((l) =>
       [
         ["bare node:http", l.bare],
         ["durable floor", l.floor],
         ["hooksync receiver", l.receiver],
-      ].map(([name, s]) => [name, String(l.connections), String(s.requestsPerSecond), s.runs.join(" "), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
+      ].map(([name, s]) => [name, String(l.connections), String(s.requestsPerSecond), s.runs.join(" "), String(s.cpuUsPerRequest), String(s.p50Ms), String(s.p99Ms), String(s.requests), String(s.non2xx), String(s.errors)]),
     ),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

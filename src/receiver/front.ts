@@ -158,7 +158,11 @@ export function createFront(applier: DeliveryApplier, opts: FrontOptions, deps: 
     const over = `body over the limit of ${opts.bodyLimit} bytes`;
     const declared = Number(req.headers["content-length"]);
     if (declared > opts.bodyLimit) return refuse(413, over, null, { close: true });
-    const full = () => ({ ...unavailable(`the receiver holds ${budget.limit} bytes of bodies already, try again`), close: true });
+    // Recorded like any refusal (rule 6.1), without its body: the point is not to hold it.
+    const full = () => {
+      const busy = unavailable(`the receiver holds ${budget.limit} bytes of bodies already, try again`);
+      return refuse(busy.status, busy.reason!, null, { headers: busy.headers!, close: true });
+    };
     // Refused before a byte is read: the budget cannot hold it now.
     if (declared > budget.limit - budget.inUse) return full();
 
