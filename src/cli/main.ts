@@ -1,9 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import type { Deps } from "../deps.js";
-import { HooksyncError, PartialFailure } from "../errors.js";
+import { HooksyncError, PartialFailure, permissionProblem } from "../errors.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { commands } from "./registry.js";
+import { commandPath, commands, readsOnly } from "./registry.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -23,6 +23,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
     .option("--no-color", "plain output (also NO_COLOR)")
     .option("-q, --quiet", "less on stderr")
     .option("-v, --verbose", "more on stderr")
+    .option("--migrate", "let a read-only command migrate a store made by an older hooksync")
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -32,7 +33,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
     });
 
   const context = (command: Command): Context => {
-    const ctx = new Context(deps, command.optsWithGlobals<GlobalOptions>());
+    const ctx = new Context(deps, command.optsWithGlobals<GlobalOptions>(), readsOnly(commandPath(command)));
     contexts.push(ctx);
     return ctx;
   };
@@ -69,6 +70,8 @@ function report(err: unknown, json: boolean, deps: Deps): number {
     const message = err.problems?.length ? `${err.message}: ${err.problems.join("; ")}` : err.message;
     return emit(io, json && !(err instanceof PartialFailure), err.kind, message, err.hint, err.exitCode, err.problems);
   }
+  const denied = permissionProblem(err);
+  if (denied) return report(denied, json, deps);
   const e = err as Error;
   if (io.env.HOOKSYNC_DEBUG === "1") io.stderr.write(`${e?.stack ?? String(err)}\n`);
   return emit(io, json, "bug", e?.message ?? String(err), "this is a bug in hooksync; HOOKSYNC_DEBUG=1 shows the stack", 1);
