@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ContextFactory } from "./context.js";
 import { defineActivity } from "./activity.js";
 import { defineAssign } from "./assign.js";
+import { defineCompletion } from "./completion.js";
 import { defineDeliveries } from "./deliveries.js";
 import { defineDoctor } from "./doctor.js";
 import { defineImport } from "./import.js";
@@ -24,7 +25,7 @@ import { defineUnsubscribe } from "./unsubscribe.js";
 export type DefineCommand = (program: Command, context: ContextFactory) => void;
 
 /** The whole command tree, in the order `hooksync --help` lists it. */
-export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineOutbound, defineNotify, defineDoctor];
+export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineOutbound, defineNotify, defineDoctor, defineCompletion];
 
 /**
  * The commands that only read the store: they refuse to migrate an older store unless --migrate is
