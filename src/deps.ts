@@ -11,7 +11,10 @@ export interface Deps {
   io: Io;
   now: () => Date;
   randomBytes: (n: number) => Buffer;
-  /** Loads better-sqlite3 only when a command needs the store, so --version stays fast. */
+  /**
+   * Loads better-sqlite3 only when a command needs the store, so --version stays fast. opts.log
+   * is where a migration, or a wait for a free id worker, is said.
+   */
   openStore: (path: string, opts?: OpenOptions) => Promise<Store>;
   /**
    * The undici dispatcher every outbound call goes through: in production an agent honouring
@@ -41,8 +44,7 @@ export function processDeps(): Deps {
     io,
     now: () => new Date(),
     randomBytes,
-    // A writer waiting for a free id worker says so on stderr.
-    openStore: async (path, opts) => (await import("./store/store.js")).openStore(path, { ...opts, log: (line) => io.stderr.write(`${line}\n`) }),
+    openStore: async (path, opts) => (await import("./store/store.js")).openStore(path, opts),
     http: async (opts) => (await import("./http/dispatcher.js")).createDispatcher(opts, io.env),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     prompter: terminalPrompter(io),

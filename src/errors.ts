@@ -2,7 +2,7 @@
  * Typed errors with the exit code the contract gives them (cli.md). Anything that is not a
  * HooksyncError is a bug: exit 1, stack only with HOOKSYNC_DEBUG=1.
  */
-export type ErrorKind = "usage" | "auth" | "upstream" | "store" | "rejected" | "cancelled";
+export type ErrorKind = "usage" | "auth" | "upstream" | "store" | "rejected" | "cancelled" | "permission";
 
 export class HooksyncError extends Error {
   constructor(
@@ -66,4 +66,15 @@ export class PartialFailure extends HooksyncError {
   constructor(message: string, hint?: string) {
     super("rejected", 1, message, hint);
   }
+}
+
+/**
+ * A file or directory this user may not read or write is the user's to fix, not a bug: the
+ * one-line error for an EACCES / EPERM / EROFS that no command caught, or null for anything else.
+ */
+export function permissionProblem(err: unknown): HooksyncError | null {
+  const e = err as NodeJS.ErrnoException | null;
+  if (!e || !["EACCES", "EPERM", "EROFS"].includes(e.code ?? "") || !e.path) return null;
+  const what = e.code === "EROFS" ? "is on a read-only filesystem" : "is not accessible to this user";
+  return new HooksyncError("permission", 1, `${e.path} ${what} (${e.syscall ?? "access"} failed)`, "check its owner and mode, or point hooksync elsewhere");
 }

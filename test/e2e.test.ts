@@ -48,6 +48,7 @@ describe("the built CLI, as a user runs it", () => {
     const dir = tempDir();
     try {
       const env = { HOOKSYNC_DB: join(dir.path, "s.db") };
+      await runBin(["init"], { env });
       await runBin(["import", fixture("dataset.json")], { env });
       const r = await runBin(["replay", "-", "--json", "--dry-run"], { env, stdin: '{"not":"a payload"}\n' });
       expect(r.code).toBe(1);

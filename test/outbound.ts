@@ -74,6 +74,7 @@ export function outboundWorld(): OutboundWorld {
     w.dir = d.path;
     w.db = join(d.path, "hooksync.db");
     w.env = { AZURE_DEVOPS_EXT_PAT: w.azure.state.pat, HOOKSYNC_CONFIG_DIR: join(d.path, "config") };
+    expect((await w.run(["init"])).code).toBe(0);
     await w.importData(dataset(w.azure.url, w.jira.url));
     (await CredentialStore.open(w.env)).saveJira({
       baseUrl: w.jira.url,

@@ -33,6 +33,8 @@ export async function trackerStore(dir: string, urls: { vsts?: string; jira?: st
       links: [{ issue: "BACKEND-1", integration: JIRA_ID, externalKey: "PRJA-37" }],
     }),
   );
+  // Only init creates a store (cli.md); import then fills it.
+  expect((await run(["init", "--db", db])).code).toBe(0);
   const r = await run(["import", file, "--db", db]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);

@@ -15,6 +15,8 @@ export async function world() {
   const dir = tempDir();
   onTestFinished(dir.cleanup);
   const db = join(dir.path, "hooksync.db");
+  // Only init creates a store (cli.md); import then fills it.
+  if ((await run(["init", "--db", db])).code !== 0) throw new Error(`init failed at ${db}`);
   const imported = await run(["import", fixture("dataset.json"), "--db", db]);
   if (imported.code !== 0) throw new Error(`dataset import failed: ${imported.stderr}`);
   const w = {

@@ -13,7 +13,15 @@ export interface GlobalOptions {
   color?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** Lets a read-only command migrate an older store. */
+  migrate?: boolean;
 }
+
+/** Where the store of a run comes from, for messages that tell a user how to point elsewhere. */
+export type DbOrigin = "--db" | "HOOKSYNC_DB" | "default";
+
+/** hooksync.db in the user's data dir: the store when neither --db nor HOOKSYNC_DB names one. */
+export const defaultDbPath = (): string => join(envPaths("hooksync", { suffix: "" }).data, "hooksync.db");
 
 /** What one command invocation works with: output, style, and the store opened on demand. */
 export class Context {
@@ -24,6 +32,8 @@ export class Context {
   constructor(
     readonly deps: Deps,
     readonly opts: GlobalOptions,
+    /** The command only reads the store: it refuses to migrate one unless --migrate is given. */
+    private readonly readsOnly = false,
   ) {
     const env = deps.io.env;
     const color = opts.color !== false && !env.NO_COLOR && (opts.json ? deps.io.stderrIsTTY : deps.io.stdoutIsTTY);
@@ -40,13 +50,26 @@ export class Context {
     return this.opts.json === true;
   }
 
-  get dbPath(): string {
-    const env = this.deps.io.env;
-    return this.opts.db ?? env.HOOKSYNC_DB ?? join(envPaths("hooksync", { suffix: "" }).data, "hooksync.db");
+  get dbOrigin(): DbOrigin {
+    if (this.opts.db !== undefined) return "--db";
+    return this.deps.io.env.HOOKSYNC_DB ? "HOOKSYNC_DB" : "default";
   }
 
+  get dbPath(): string {
+    return this.opts.db ?? (this.deps.io.env.HOOKSYNC_DB || defaultDbPath());
+  }
+
+  /**
+   * The store, which must exist (only `init` passes mustExist: false); a migration is announced on
+   * stderr, and refused to a read-only command without --migrate.
+   */
   async store(opts?: OpenOptions): Promise<Store> {
-    return (this.opened ??= await this.deps.openStore(this.dbPath, opts));
+    return (this.opened ??= await this.deps.openStore(this.dbPath, {
+      mustExist: true,
+      migrate: !this.readsOnly || this.opts.migrate === true,
+      log: (line) => this.deps.io.stderr.write(`${line}\n`),
+      ...opts,
+    }));
   }
 
   close(): void {

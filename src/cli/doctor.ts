@@ -5,7 +5,7 @@ import { HooksyncError, PartialFailure } from "../errors.js";
 import type { BaseHttpOptions } from "../http/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
-import type { Context, ContextFactory } from "./context.js";
+import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
 import { addHttpOptions, type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
 
 export type Verdict = "ok" | "warn" | "fail";
@@ -51,6 +51,15 @@ async function storeChecks(ctx: Context): Promise<Check[]> {
   }
   if (!checks.some((c) => c.check === "store file")) checks.push({ check: "store file", verdict: "ok", detail: `mode ${octal(mode(path))}` });
   return checks;
+}
+
+/** Which store this run uses and why, with the default path a newcomer's commands fall back to. */
+function storePathCheck(ctx: Context): Check {
+  const detail =
+    ctx.dbOrigin === "default"
+      ? `${ctx.dbPath} (the default; --db or HOOKSYNC_DB choose another)`
+      : `${ctx.dbPath} (from ${ctx.dbOrigin}; the default is ${defaultDbPath()})`;
+  return { check: "store path", verdict: "ok", detail };
 }
 
 async function credentialChecks(ctx: Context): Promise<Check[]> {
@@ -120,7 +129,7 @@ function outboxCheck(store: Store): Check {
 }
 
 export async function runDoctor(ctx: Context, opts: HttpFlags & { offline?: boolean }): Promise<Check[]> {
-  const checks = [...(await storeChecks(ctx)), ...(await credentialChecks(ctx))];
+  const checks = [...(await storeChecks(ctx)), storePathCheck(ctx), ...(await credentialChecks(ctx))];
   if (checks[0]?.verdict === "fail") return checks;
   const store = await ctx.store({ readonly: true });
   // An older schema (doctor never migrates) lacks the outbox's schedule; the store check says so already.

@@ -1,10 +1,16 @@
 import type { Command } from "commander";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { UsageError } from "../errors.js";
 import type { ProviderName } from "../providers/types.js";
 import type { ImportSummary } from "../store/import.js";
 import type { Context, ContextFactory } from "./context.js";
 import { readJsonDocument } from "./read-json.js";
 
 export async function runImport(ctx: Context, file: string): Promise<ImportSummary> {
+  if (file !== "-" && isDirectory(resolve(ctx.deps.io.cwd, file))) {
+    throw new UsageError(`${file} is a directory`, "import takes one JSON file, or - for stdin");
+  }
   const data = await readJsonDocument(file, ctx.deps.io.stdin, ctx.deps.io.cwd);
   const store = await ctx.store();
   const { importData } = await import("../store/import.js");
@@ -15,6 +21,8 @@ export async function runImport(ctx: Context, file: string): Promise<ImportSumma
   };
   return importData(store, data, () => ctx.deps.randomBytes(32).toString("base64url"), file === "-" ? "stdin" : file, normalize);
 }
+
+const isDirectory = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
 export function renderSummary(ctx: Context, summary: ImportSummary): void {
   const parts = Object.entries(summary)

@@ -13,7 +13,8 @@ export interface InitResult {
 }
 
 export async function runInit(ctx: Context, opts: { demo?: boolean }): Promise<InitResult> {
-  const store = await ctx.store();
+  // The one command that makes a store where none is.
+  const store = await ctx.store({ mustExist: false });
   const { schemaVersion } = await import("../store/db.js");
   const demo = opts.demo ? await runImport(ctx, packageFile(DEMO_DATASET)) : null;
   return { db: ctx.dbPath, schemaVersion: schemaVersion(store.db), demo };

@@ -36,6 +36,17 @@ function render(ctx: Context, d: DeletedProject): void {
 export function defineProject(program: Command, context: ContextFactory): void {
   const project = program.command("project").description("local projects");
   project
+    .command("list")
+    .description("list local projects with their organization and issue count")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { listProjects } = await import("../store/project-list.js");
+      const projects = listProjects((await ctx.store()).db);
+      if (ctx.json) return ctx.out.json(projects);
+      if (!projects.length) return ctx.out.text("no projects (import some with 'hooksync import <file>')");
+      for (const p of projects) ctx.out.text(`${p.slug}  ${p.name}  (${p.organization}, ${p.issues} issue${p.issues === 1 ? "" : "s"})`);
+    });
+  project
     .command("delete")
     .description("delete a project with its issues, links, activity, outbox rows and notification state (asks first)")
     .argument("<slug>", "the project")

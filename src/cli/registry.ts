@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ContextFactory } from "./context.js";
 import { defineActivity } from "./activity.js";
 import { defineAssign } from "./assign.js";
+import { defineCompletion } from "./completion.js";
 import { defineDeliveries } from "./deliveries.js";
 import { defineDoctor } from "./doctor.js";
 import { defineImport } from "./import.js";
@@ -24,4 +25,31 @@ import { defineUnsubscribe } from "./unsubscribe.js";
 export type DefineCommand = (program: Command, context: ContextFactory) => void;
 
 /** The whole command tree, in the order `hooksync --help` lists it. */
-export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineOutbound, defineNotify, defineDoctor];
+export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineOutbound, defineNotify, defineDoctor, defineCompletion];
+
+/**
+ * The commands that only read the store: they refuse to migrate an older store unless --migrate is
+ * given, as an older hooksync cannot open it afterwards.
+ */
+const readOnlyCommands = new Set([
+  "issue list",
+  "project list",
+  "activity",
+  "deliveries",
+  "outbound list",
+  "notify status",
+  "subscriptions vsts",
+  "subscriptions jira",
+  "search vsts",
+  "search jira",
+  "doctor",
+]);
+
+export const readsOnly = (path: string): boolean => readOnlyCommands.has(path);
+
+/** "outbound list" for the command run as `hooksync outbound list`. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}

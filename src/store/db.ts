@@ -1,13 +1,20 @@
 import Database from "better-sqlite3";
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.js";
 import { migrations } from "./migrations.js";
+import { backUp, readOnlyDir, readOnlyFile } from "./store-file.js";
 
 export type Db = Database.Database;
 
 export interface OpenOptions {
   readonly?: boolean;
+  /** Refuse a missing file (or one without hooksync's schema) instead of making a store there: only `init` creates one. */
+  mustExist?: boolean;
+  /** false: refuse a store at an older schema rather than migrate it (a read-only command without --migrate). */
+  migrate?: boolean;
+  /** Where a migration is announced (stderr in the CLI). */
+  log?: (line: string) => void;
 }
 
 export const BUSY_TIMEOUT_MS = 60_000;
@@ -37,8 +44,18 @@ export function waitForWriteLock<T>(begin: (body: () => T) => T, body: () => T):
   }
 }
 
+const noStore = (path: string, what: string) =>
+  new StoreError(`${what} ${resolve(path)}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path");
+
 export function openDb(path: string, opts: OpenOptions = {}): Db {
-  if (path !== ":memory:" && !opts.readonly) createPrivately(path);
+  const onDisk = path !== ":memory:";
+  if (onDisk && (opts.mustExist || opts.readonly) && !existsSync(path)) throw noStore(path, "no store at");
+  if (onDisk && !opts.readonly) {
+    // A directory without write access matters only when the file is still to be made there.
+    const problem = readOnlyFile(path) ?? (existsSync(path) ? null : readOnlyDir(path));
+    if (problem) throw problem;
+    createPrivately(path);
+  }
   let db: Db;
   try {
     db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
@@ -54,10 +71,12 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
     // In WAL mode NORMAL is safe against a crash of the process; replay's input is the durable
     // copy to run again, and the receiver makes its commits durable with WalSync before answering.
     db.pragma("synchronous = NORMAL");
-    if (!opts.readonly) migrate(db);
+    if (!opts.readonly) upgrade(db, path, opts);
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
+    const denied = onDisk && isReadOnlyError(err) ? (readOnlyFile(path) ?? readOnlyDir(path)) : null;
+    if (denied) throw denied;
     throw new StoreError(`the store ${path} is not usable: ${(err as Error).message}`, "is it a hooksync store? run 'hooksync doctor' or point --db elsewhere");
   }
   return db;
@@ -69,13 +88,13 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
  * older hooksync, copied, or restored with a loose mode is tightened, its -wal and -shm with it.
  */
 function createPrivately(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "wx", 0o600));
     return;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-      throw new StoreError(`cannot create the store ${path}: ${(err as Error).message}`, "check the directory exists and is writable");
+      throw readOnlyDir(path) ?? new StoreError(`cannot create the store ${path}: ${(err as Error).message}`, "check the directory exists and is writable");
     }
   }
   for (const file of [path, `${path}-wal`, `${path}-shm`]) {
@@ -93,6 +112,33 @@ export function schemaVersion(db: Db): number {
 }
 
 export const latestVersion = migrations[migrations.length - 1]!.version;
+
+/** SQLite could not write the file or make its -wal / -shm beside it. */
+const isReadOnlyError = (err: unknown): boolean => /^SQLITE_(READONLY|CANTOPEN|PERM)/.test(String((err as { code?: unknown }).code ?? ""));
+
+/**
+ * Brings a store to the latest schema. A store made by an older hooksync is copied to
+ * <path>.bak-v<N> first and the migration is announced, since an older hooksync refuses the store
+ * afterwards; with migrate false it is refused instead. A new file (schema 0) just gets the schema.
+ */
+function upgrade(db: Db, path: string, opts: OpenOptions): void {
+  const version = schemaVersion(db);
+  if (version === 0 && opts.mustExist && path !== ":memory:") throw noStore(path, "no hooksync schema in");
+  if (version > 0 && version < latestVersion) {
+    const copy = `${path}.bak-v${version}`;
+    if (opts.migrate === false) {
+      throw new StoreError(
+        `the store ${path} is at schema ${version} and this hooksync needs ${latestVersion}; a read-only command does not migrate it`,
+        `add --migrate, or run 'hooksync init'; a copy is kept at ${copy} and older hooksync versions cannot open the store afterwards`,
+      );
+    }
+    const slow = migrations.filter((m) => m.version > version && m.rebuilds).map((m) => m.version);
+    const note = slow.length ? `; schema ${slow.join(", ")} rebuilds tables, which takes a while on a big store` : "";
+    opts.log?.(`hooksync: migrating the store ${path} from schema ${version} to ${latestVersion} (a copy is kept at ${copy}${note})`);
+    backUp(db, copy);
+  }
+  migrate(db);
+}
 
 export function migrate(db: Db, now: () => Date = () => new Date()): number[] {
   const current = schemaVersion(db);

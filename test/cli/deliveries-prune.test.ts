@@ -93,13 +93,13 @@ describe("hooksync deliveries prune", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      `hooksync: option '--older-than <duration>' argument '${value}' is invalid. must be a duration above 0 such as 90m, 12h or 30d (see 'hooksync --help')\n`,
+      `hooksync: option '--older-than <duration>' argument '${value}' is invalid. must be a duration above 0 such as 90m, 12h or 30d (see 'hooksync deliveries prune --help')\n`,
     );
   });
 
   it("requires --older-than", async () => {
     const w = await world();
     const r = await w.run(["deliveries", "prune"]);
-    expect(r).toMatchObject({ code: 2, stderr: "hooksync: required option '--older-than <duration>' not specified (see 'hooksync --help')\n" });
+    expect(r).toMatchObject({ code: 2, stderr: "hooksync: required option '--older-than <duration>' not specified (see 'hooksync deliveries prune --help')\n" });
   });
 });

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, openSync, writeSync, closeSync, statSync } from "
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzureDevOps, type AzureDevOpsFake } from "../fakes/azure-devops.js";
+import { defaultDbPath } from "../../src/cli/context.js";
 import { run, tempDir } from "../helpers.js";
 import { expectNoSecrets, jiraWorld, trackerStore } from "../trackers.js";
 
@@ -25,6 +26,16 @@ describe("doctor", () => {
     expect(() => statSync(db)).toThrow();
   });
 
+  it("names the default store path when neither --db nor HOOKSYNC_DB chooses one", async () => {
+    const r = await run(["doctor", "--offline", "--json"], { env: { HOOKSYNC_CONFIG_DIR: join(dir.path, "no-config") } });
+    expect(json(r.stdout).checks).toContainEqual({
+      check: "store path",
+      verdict: "ok",
+      detail: `${defaultDbPath()} (the default; --db or HOOKSYNC_DB choose another)`,
+    });
+    expect(defaultDbPath()).toMatch(/hooksync.db$/);
+  });
+
   it("passes a healthy store offline, one verdict a line", async () => {
     const { db, env } = await fresh();
     const r = await run(["doctor", "--db", db, "--offline"], { env });
@@ -32,7 +43,8 @@ describe("doctor", () => {
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^ok    store +.*: integrity ok, schema version (\d+) of \1, journal wal$/);
     expect(lines[1]).toMatch(/^ok    store file +mode 0600$/);
-    expect(lines[2]).toMatch(/^ok    credentials +none stored/);
+    expect(lines[2]).toBe(`ok    store path   ${db} (from --db; the default is ${defaultDbPath()})`);
+    expect(lines[3]).toMatch(/^ok    credentials +none stored/);
   });
 
   it("fails a store others can read with exit 1, saying the chmod that fixes it", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { testDeps } from "../helpers.js";
 import { outboundWorld } from "../outbound.js";
+import { world } from "../world.js";
 
 const w = outboundWorld();
 
@@ -69,5 +70,19 @@ describe("project delete (behaviour.md 9.2)", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toBe("hooksync: no project nope (see 'hooksync issue list')\n");
     }
+  });
+});
+
+describe("project list", () => {
+  it("lists every project with its organization and issue count, as JSON with --json", async () => {
+    const local = await world();
+    const r = await local.run(["project", "list", "--json"]);
+    expect(r.code).toBe(0);
+    const projects = JSON.parse(r.stdout) as { slug: string; organization: string; issues: number }[];
+    const issues = Object.values(await local.issues());
+    expect(projects.length).toBeGreaterThan(1);
+    for (const p of projects) expect(p.issues, p.slug).toBe(issues.filter((i) => i.project === p.slug).length);
+    expect(projects.reduce((n, p) => n + p.issues, 0)).toBe(issues.length);
+    expect((await local.run(["project", "list"])).stdout).toMatch(/^\S+  .+  \(\S+, \d+ issues?\)\n/);
   });
 });

@@ -90,7 +90,7 @@ describe("hooksync serve (in-process)", () => {
     [["--port", "http"], /must be a whole number from 0 to 65535/],
     [["--body-limit", "0"], /--body-limit/],
     [["--request-timeout", "-5"], /--request-timeout/],
-    [["--retain", "5x"], /^hooksync: option '--retain <duration>' argument '5x' is invalid. must be a duration above 0 such as 90m, 12h or 30d, or 0 to keep all \(see 'hooksync --help'\)\n$/],
+    [["--retain", "5x"], /^hooksync: option '--retain <duration>' argument '5x' is invalid. must be a duration above 0 such as 90m, 12h or 30d, or 0 to keep all \(see 'hooksync serve --help'\)\n$/],
     [["--retain", "-1d"], /--retain/],
   ])("refuses %j with a usage error", async (args, message) => {
     const w = await world();

@@ -203,6 +203,7 @@ describe("hooksync simulate", () => {
   it("asks which integration when the store has none, except for --print", async () => {
     const w = await world();
     const empty = `${w.dir}/empty.db`;
+    await run(["init", "--db", empty]);
     const r = await run(["simulate", "jira", "issue_updated", "--issue", "PRJA-1", "--db", empty]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("hooksync: which jira integration? use --integration (the store holds none or several)\n");

@@ -30,6 +30,7 @@ describe("bad inputs (issue 6 corpus)", () => {
     const dir = tempDir();
     try {
       const db = join(dir.path, "s.db");
+      await run(["init", "--db", db]);
       await run(["import", fixture("dataset.json"), "--db", db]);
       const input = Buffer.concat([Buffer.from(make()), Buffer.from("\n"), Buffer.from(JSON.stringify(vsts()))]);
       const r = await run(["replay", "-", "--json", "--db", db], { stdin: input });
@@ -51,6 +52,7 @@ describe("bad inputs (issue 6 corpus)", () => {
     const dir = tempDir();
     try {
       const db = join(dir.path, "s.db");
+      await run(["init", "--db", db]);
       await run(["import", fixture("dataset.json"), "--db", db]);
       const r = await receiver(db, { bodyLimit: 8 * 1024 * 1024 });
       for (const [what, make] of corpus) {

@@ -13,6 +13,7 @@ const SECRET = "vsts-test-secret-0123456789";
 describe("serve and replay writing the same store at once", () => {
   it("answers every delivery and finishes the replay: no SQLITE_BUSY reaches the user", async () => {
     const db = join(dir.path, "store.db");
+    expect((await run(["init", "--db", db])).code).toBe(0);
     expect((await run(["import", fixture("dataset.json"), "--db", db])).code).toBe(0);
 
     const payload = loadFixture("vsts-workitem-updated.json");

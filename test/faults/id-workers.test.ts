@@ -86,6 +86,7 @@ function shared(spans: Span[]): string[] {
 describe("four replays and a serve writing one store at once", () => {
   it("take distinct id workers and wait their turn: 20 rounds, every payload applied, no error", async () => {
     const db = join(dir.path, "store.db");
+    expect((await run(["init", "--db", db])).code).toBe(0);
     expect((await run(["import", fixture("dataset.json"), "--db", db])).code).toBe(0);
     expect((await run(["import", dataset(), "--db", db])).code).toBe(0);
     const before = new Database(db, { readonly: true });

@@ -64,10 +64,12 @@ describe("kill -9 in the middle of a replay", () => {
     await writePayloads(input);
 
     const clean = join(dir.path, "clean.db");
+    expect((await run(["init", "--db", clean])).code).toBe(0);
     expect((await run(["import", data, "--db", clean])).code).toBe(0);
     expect((await runBin(["replay", input, "-q", "--db", clean])).code).toBe(0);
 
     const killed = join(dir.path, "killed.db");
+    expect((await run(["init", "--db", killed])).code).toBe(0);
     expect((await run(["import", data, "--db", killed])).code).toBe(0);
     const child = spawn(process.execPath, [join(ROOT, "bin", "hooksync.js"), "replay", input, "-q", "--db", killed], { stdio: "ignore" });
     const watcher = new Database(killed, { readonly: true });

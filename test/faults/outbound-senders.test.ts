@@ -38,6 +38,7 @@ describe("two 'hooksync outbound send' processes on one store", () => {
       const db = join(dir.path, "hooksync.db");
       const file = join(dir.path, "import.json");
       writeFileSync(file, JSON.stringify(dataset(azure.url)));
+      expect((await run(["init", "--db", db])).code).toBe(0);
       expect((await run(["import", file, "--db", db])).code).toBe(0);
 
       // Queued as a command-line change would queue them: issue P-n assigned, oldest first.

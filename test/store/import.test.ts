@@ -1,23 +1,31 @@
-import { statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { openDb } from "../../src/store/db.js";
 import { fixture, run, tempDir } from "../helpers.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
 let n = 0;
-const freshDb = () => join(dir.path, `store-${n++}.db`);
+const freshPath = () => join(dir.path, `store-${n++}.db`);
+/** An empty store, as `hooksync init` leaves it. */
+const freshDb = () => {
+  const path = freshPath();
+  openDb(path).close();
+  return path;
+};
 
 async function importJson(db: string, data: unknown) {
   return run(["import", "-", "--db", db, "--json"], { stdin: JSON.stringify(data) });
 }
 
 describe("import", () => {
-  it("creates the store file with mode 0600", async () => {
-    const db = freshDb();
+  it("refuses a missing store and makes none: only init creates one", async () => {
+    const db = freshPath();
     const r = await run(["import", fixture("dataset.json"), "--db", db]);
-    expect(r.code).toBe(0);
-    expect(statSync(db).mode & 0o777).toBe(0o600);
+    expect(r).toMatchObject({ code: 1, stdout: "" });
+    expect(r.stderr).toBe(`hooksync: no store at ${db} ('hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path)\n`);
+    expect(existsSync(db)).toBe(false);
   });
 
   it("is idempotent: the same file twice changes nothing", async () => {
