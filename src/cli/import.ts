@@ -40,9 +40,15 @@ export function defineImport(program: Command, context: ContextFactory): void {
   program
     .command("import")
     .description("upsert organizations, projects, users, integrations, issues and links from a JSON file, all or nothing")
-    .argument("<file>", "the import file (cli.md shape), or - for stdin")
-    .action(async (file: string, _opts: unknown, cmd: Command) => {
+    .argument("[file]", "the import file (its shape: --schema, or docs/import.md), or - for stdin")
+    .option("--schema", "print the JSON Schema of the import file and stop")
+    .action(async (file: string | undefined, opts: { schema?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
+      if (opts.schema) {
+        if (file !== undefined) throw new UsageError("--schema takes no file", "run 'hooksync import --schema' alone");
+        return ctx.out.json((await import("../store/import-json-schema.js")).importJsonSchema());
+      }
+      if (file === undefined) throw new UsageError("missing required argument 'file'", "name the import file, or - for stdin; its shape: 'hooksync import --schema'");
       const summary = await runImport(ctx, file);
       if (ctx.json) ctx.out.json(summary);
       else renderSummary(ctx, summary);

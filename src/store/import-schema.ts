@@ -79,7 +79,7 @@ export function validateImport(value: unknown): { ok: true; value: ImportFile } 
 
 function describe(issue: v.BaseIssue<unknown>): string {
   const path = jsonPath(issue.path?.map((p) => p.key as string | number) ?? []);
-  if (issue.expected === "never") return `${path}: unknown key (see the import file in 'hooksync import --help')`;
+  if (issue.expected === "never") return `${path}: unknown key (the file's shape: 'hooksync import --schema', or docs/import.md)`;
   if (issue.kind === "schema" && issue.type !== "union") return `${path}: expected ${issue.expected}, got ${issue.received}`;
   return `${path}: ${issue.message}`;
 }

@@ -101,7 +101,7 @@ describe("import", () => {
   });
 
   it.each([
-    [{ organisations: [] }, "organisations: unknown key (see the import file in 'hooksync import --help')"],
+    [{ organisations: [] }, "organisations: unknown key (the file's shape: 'hooksync import --schema', or docs/import.md)"],
     [{ organizations: [{ slug: "a", name: 5 }] }, "organizations[0].name: expected string, got 5"],
     [{ integrations: [{ provider: "github", externalId: "x", name: "x" }] }, 'integrations[0].provider: expected ("vsts" | "jira"), got "github"'],
     [{ issues: [{ id: "nope", project: "p", title: "t" }] }, "issues[0].id: must look like BACKEND-1"],
