@@ -8,6 +8,7 @@ import { defineImport } from "./import.js";
 import { defineInit } from "./init.js";
 import { defineIssue } from "./issue.js";
 import { defineLink } from "./link.js";
+import { defineLogin } from "./login.js";
 import { defineNotify } from "./notify.js";
 import { defineOAuth } from "./oauth.js";
 import { defineOutbound } from "./outbound.js";
@@ -24,4 +25,4 @@ import { defineUnsubscribe } from "./unsubscribe.js";
 export type DefineCommand = (program: Command, context: ContextFactory) => void;
 
 /** The whole command tree, in the order `hooksync --help` lists it. */
-export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineOutbound, defineNotify, defineDoctor];
+export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineLogin, defineOutbound, defineNotify, defineDoctor];

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { JiraWebhook, JiraWebhookBody } from "../providers/jira/client.js";
 import type { Subscription, SubscriptionBody } from "../providers/vsts/client.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
 
 export type Action = "created" | "updated" | "kept";
 
@@ -131,15 +131,16 @@ function render<R extends { id: string | null; action: Action }>(ctx: Context, r
 export function defineSubscribe(program: Command, context: ContextFactory): void {
   const subscribe = program.command("subscribe").description("make a tracker send its webhooks to hooksync (idempotent)");
   addHttpOptions(
-    subscribe
-      .command("vsts")
-      .description("create Azure DevOps service-hook subscriptions pointing at <url>/hooks/vsts")
-      .option("--integration <externalId>", "the vsts integration (default: the only one)")
-      .requiredOption("--url <public base url>", "where Azure DevOps reaches hooksync serve")
-      .option("--event <type...>", "event types, one subscription each (default: workitem.updated)")
-      .option("--project <id>", "only this project's events")
-      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)")
-      .option("--dry-run", "show what would be created, updated or kept; change nothing"),
+    addVstsTokenOptions(
+      subscribe
+        .command("vsts")
+        .description("create Azure DevOps service-hook subscriptions pointing at <url>/hooks/vsts")
+        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .requiredOption("--url <public base url>", "where Azure DevOps reaches hooksync serve")
+        .option("--event <type...>", "event types, one subscription each (default: workitem.updated)")
+        .option("--project <id>", "only this project's events")
+        .option("--dry-run", "show what would be created, updated or kept; change nothing"),
+    ),
   ).action(async (opts: SubscribeVstsOptions, cmd: Command) => {
     const ctx = context(cmd);
     const results = await runSubscribeVsts(ctx, opts);

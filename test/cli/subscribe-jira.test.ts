@@ -80,7 +80,7 @@ describe("subscribe jira", () => {
   it("without credentials exits 2 saying how to get them", async () => {
     const r = await run(["subscribe", "jira", "--url", URL_BASE, "--db", w.db], { env: { HOOKSYNC_CONFIG_DIR: `${w.dir}/empty` } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`no Jira OAuth credentials for integration ${JIRA_ID}`);
+    expect(r.stderr).toContain(`no Jira credentials for integration ${JIRA_ID}`);
     expect(r.stderr).toContain("hooksync oauth jira");
   });
 });

@@ -21,6 +21,8 @@ export interface AzureState {
   notifications: { id: number; subscriptionId: string }[];
   /** The PAT it accepts; change it to make every call a 401. */
   pat: string;
+  /** Microsoft Entra ID access tokens it accepts as `Authorization: Bearer` (besides the PAT). */
+  bearerTokens: Set<string>;
   /** Whether secret consumer inputs come back as "********" (the cloud's behaviour). */
   maskSecrets: boolean;
 }
@@ -72,7 +74,7 @@ export const throttled = (retryAfterS: number): FakeReply => ({
  */
 export async function startAzureDevOps(o: { org?: string; pat?: string; maskSecrets?: boolean } = {}): Promise<AzureDevOpsFake> {
   const org = o.org ?? "fabrikam";
-  const state: AzureState = { subscriptions: new Map(), notifications: [], pat: o.pat ?? "test-pat-0123456789", maskSecrets: o.maskSecrets ?? true };
+  const state: AzureState = { subscriptions: new Map(), notifications: [], pat: o.pat ?? "test-pat-0123456789", bearerTokens: new Set(), maskSecrets: o.maskSecrets ?? true };
   const base = `/${org}/_apis/hooks`;
   let origin = "";
 
@@ -156,7 +158,8 @@ export async function startAzureDevOps(o: { org?: string; pat?: string; maskSecr
     guard: (req) => {
       // Without credentials the cloud answers a 203 sign-in page, not a 401 (A.7's gotcha).
       if (!req.headers.authorization) return { status: 203, headers: { "content-type": "text/html; charset=utf-8" }, body: "<html><title>Azure DevOps Services | Sign In</title></html>" };
-      if (basicPassword(req.headers.authorization) !== state.pat) return { status: 401, headers: { "www-authenticate": 'Basic realm="https://dev.azure.com/"' }, body: "" };
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization)?.[1];
+      if (bearer !== undefined ? !state.bearerTokens.has(bearer) : basicPassword(req.headers.authorization) !== state.pat) return { status: 401, headers: { "www-authenticate": 'Basic realm="https://dev.azure.com/"' }, body: "" };
       if (!req.url.pathname.toLowerCase().startsWith(`/${org.toLowerCase()}/`)) {
         return vssError(404, "OrganizationNotFoundException", `VS800075: The project collection ${req.url.pathname.split("/")[1]} does not exist.`);
       }

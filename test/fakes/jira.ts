@@ -30,6 +30,8 @@ export interface JiraState {
   users: FakeJiraUser[];
   requestTokens: Map<string, { secret: string; consumer: string; verifier?: string; user?: string; denied?: boolean }>;
   accessTokens: Map<string, { secret: string; consumer: string; user: string }>;
+  /** Personal access tokens (Jira DC 8.14+, `Authorization: Bearer`) -> the user they act for. */
+  personalTokens: Map<string, string>;
   webhooks: Map<string, FakeWebhook>;
   nextWebhookId: number;
   /** Every (consumer, token, timestamp, nonce) accepted: a second use is `nonce_used`. */
@@ -48,6 +50,8 @@ export interface JiraFake extends FakeServer<JiraState> {
   deny(requestToken: string): void;
   /** An access token as if the OAuth dance had happened, for tests of the REST calls. */
   grant(consumer: string, user?: string): string;
+  /** A personal access token of that user, as made on Jira's profile page. */
+  personalToken(user?: string): string;
   /** Wraps a route handler in Jira's checks for a REST call (OAuth1 signature, access token): for routes added from outside. */
   rest(handler: RestHandler): Route<JiraState>["handler"];
 }
@@ -154,6 +158,7 @@ export async function startJira(
     users: o.users ?? DEFAULT_USERS.map((u) => ({ ...u })),
     requestTokens: new Map(),
     accessTokens: new Map(),
+    personalTokens: new Map(),
     webhooks: new Map(),
     nextWebhookId: 1,
     nonces: new Set(),
@@ -168,6 +173,11 @@ export async function startJira(
   const rest =
     (handler: RestHandler): Route<JiraState>["handler"] =>
     (req, params) => {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+      if (bearer !== undefined) {
+        const user = state.users.find((u) => u.name === state.personalTokens.get(bearer));
+        return user ? handler(req, params, user) : { status: 401, headers: { "x-seraph-loginreason": "AUTHENTICATED_FAILED" }, body: { errorMessages: ["Client must be authenticated to access this resource."], errors: {} } };
+      }
       const v = verifyOAuth(state, req);
       if (!v) return { status: 401, body: { errorMessages: ["You are not authenticated. Authentication required to perform this operation."], errors: {} } };
       if (!v.ok) return v.reply;
@@ -343,6 +353,11 @@ export async function startJira(
     grant: (consumer: string, user = "admin") => {
       const t = token();
       state.accessTokens.set(t, { secret: token(), consumer, user });
+      return t;
+    },
+    personalToken: (user = "admin") => {
+      const t = `pat-${token()}`;
+      state.personalTokens.set(t, user);
       return t;
     },
     rest,

@@ -1,7 +1,7 @@
 import { UpstreamError } from "../../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, parseJson } from "../../http/client.js";
 import { bodyDetail } from "../../http/errors.js";
-import type { JiraCredentials } from "../../config/credentials.js";
+import { type JiraAuth, isJiraToken } from "../../config/credentials.js";
 import type { Deps } from "../../deps.js";
 import { OAuthSigner, loadPrivateKey, oauthProblemError, readOAuthProblem, stageOf } from "./oauth.js";
 
@@ -48,13 +48,21 @@ const ISSUE_FIELDS = "summary,status,assignee";
 
 const NOT_FOUND = { message: "Jira has no such resource", hint: "check the Jira base URL, including any context path such as /jira" };
 
-/** The HTTP client with Jira's words for its errors: every `oauth_problem`, and the usual statuses. */
-export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient {
+const REFUSED_PAT = {
+  message: "Jira refused the personal access token",
+  hint: "it may have expired or been revoked: make a new one (Jira profile > Personal Access Tokens) and run 'hooksync login jira --token-stdin' again, or set JIRA_API_TOKEN",
+};
+
+/**
+ * The HTTP client with Jira's words for its errors: every `oauth_problem` when signing with OAuth
+ * (consumerKey given), and the usual statuses.
+ */
+export function jiraHttp(base: BaseHttpOptions, consumerKey?: string): HttpClient {
   return new HttpClient({
     ...base,
     service: "Jira",
     advice: {
-      401: { message: "Jira refused the OAuth credentials", hint: "run 'hooksync oauth jira' again" },
+      401: consumerKey === undefined ? REFUSED_PAT : { message: "Jira refused the OAuth credentials", hint: "run 'hooksync oauth jira' again" },
       403: {
         message: "Jira denied it",
         hint: "the signed-in Jira user lacks the permission: webhooks need a Jira System Administrator (sign in as one with 'hooksync oauth jira')",
@@ -62,6 +70,7 @@ export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient
       404: NOT_FOUND,
     },
     readError: (res, req) => {
+      if (consumerKey === undefined) return undefined;
       const problem = readOAuthProblem(res);
       return problem && oauthProblemError(problem, stageOf(req.url), consumerKey, req.url);
     },
@@ -78,24 +87,30 @@ export function signerFor(deps: Pick<Deps, "randomBytes" | "now">, consumerKey: 
   });
 }
 
-export function clientFromCredentials(creds: JiraCredentials, base: BaseHttpOptions, deps: Pick<Deps, "randomBytes" | "now">): JiraClient {
+/** A personal access token rides every request as it is; OAuth signs each attempt anew. */
+export const bearer = (token: string): Sign => () => ({ authorization: `Bearer ${token}` });
+
+type Sign = NonNullable<HttpRequest["sign"]>;
+
+/** The client for whichever way the integration signs in: OAuth 1.0a or a personal access token. */
+export function clientFromCredentials(creds: JiraAuth, base: BaseHttpOptions, deps: Pick<Deps, "randomBytes" | "now">): JiraClient {
+  if (isJiraToken(creds)) return new JiraClient(jiraHttp(base), creds.baseUrl, bearer(creds.token));
   const signer = signerFor(deps, creds.consumerKey, creds.privateKey, "the stored private key");
-  return new JiraClient(jiraHttp(base, creds.consumerKey), creds.baseUrl, signer, creds.accessToken);
+  return new JiraClient(jiraHttp(base, creds.consumerKey), creds.baseUrl, signer.signWith(creds.accessToken));
 }
 
-/** Jira Server's REST, every call signed with the stored access token. */
+/** Jira Server's REST, every call authenticated the integration's way (sign). */
 export class JiraClient {
   private webhooksPath?: Promise<string>;
 
   constructor(
     private readonly http: HttpClient,
     readonly baseUrl: string,
-    private readonly signer: OAuthSigner,
-    private readonly accessToken: string,
+    private readonly sign: Sign,
   ) {}
 
   private call(method: HttpRequest["method"], path: string, what: string, extra: Partial<HttpRequest> = {}): HttpRequest {
-    return { method, url: new URL(`${this.baseUrl}${path}`), what, sign: this.signer.signWith(this.accessToken), ...extra };
+    return { method, url: new URL(`${this.baseUrl}${path}`), what, sign: this.sign, ...extra };
   }
 
   async serverInfo(): Promise<{ version?: string; versionNumbers?: number[] }> {

@@ -1,5 +1,7 @@
 import { AuthError, UpstreamError } from "../../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, type HttpResponse } from "../../http/client.js";
+import { type VstsAuth, authorization, refusedHint } from "./auth.js";
+
 
 export const PUBLISHER = "tfs";
 export const CONSUMER = "webHooks";
@@ -77,6 +79,7 @@ const NEEDS: Record<VstsAccess, { scopes: string; permission: string }> = {
   "work item updates": { scopes: "Work Items: read & write", permission: "permission to edit work items in their area paths" },
 };
 
+
 /** Azure DevOps Server without an extension a call needs (Search): an answer, not a failure, for callers that can do without. */
 export class NotInstalledError extends UpstreamError {}
 
@@ -86,10 +89,7 @@ export function vstsHttp(base: BaseHttpOptions, access: VstsAccess = "hooks"): H
     ...base,
     service: "Azure DevOps",
     advice: {
-      401: {
-        message: "the token was refused",
-        hint: `check AZURE_DEVOPS_EXT_PAT's scopes (${needs.scopes}), that it has not expired, and that it belongs to this organization`,
-      },
+      401: { message: "the token was refused", hint: refusedHint(needs.scopes) },
       403: { message: "Azure DevOps denied it", hint: `the token's user needs ${needs.permission}` },
       404: NOT_FOUND,
     },
@@ -146,7 +146,7 @@ export interface WorkItemSearchResponse {
   infoCode?: number;
 }
 
-/** Azure DevOps REST: service hooks (protocols.md A) and the work items search and link read; Basic auth with the PAT. */
+/** Azure DevOps REST: service hooks (protocols.md A), work items, projects; Basic auth with a PAT, Bearer with an Entra ID token. */
 export class VstsClient {
   private readonly auth: string;
   private readonly searchUrl: string;
@@ -154,9 +154,9 @@ export class VstsClient {
   constructor(
     private readonly http: HttpClient,
     readonly baseUrl: string,
-    pat: string,
+    auth: VstsAuth,
   ) {
-    this.auth = `Basic ${Buffer.from(`:${pat}`).toString("base64")}`;
+    this.auth = authorization(auth);
     this.searchUrl = searchBaseUrl(baseUrl);
   }
 
@@ -181,7 +181,7 @@ export class VstsClient {
   private parse<T>(res: HttpResponse, req: HttpRequest): T {
     // A 2xx HTML page is Azure DevOps' sign-in page: the token was not taken at all.
     if (/html/i.test(res.headers["content-type"] ?? "") || res.status === 203) {
-      throw new AuthError(`the token was refused (Azure DevOps answered ${req.what} with a sign-in page)`, "set AZURE_DEVOPS_EXT_PAT to a valid personal access token");
+      throw new AuthError(`the token was refused (Azure DevOps answered ${req.what} with a sign-in page)`, refusedHint("the scopes the call needs"));
     }
     try {
       return JSON.parse(res.text) as T;
