@@ -281,6 +281,16 @@ CREATE INDEX outbox_target ON outbox(integration_id, external_key, id) WHERE sta
 -- Retention asks, for each delivery it prunes, whether activity points at it, and deleting a
 -- delivery makes SQLite look for activity rows referencing it: without this, each is a full scan.
 CREATE INDEX activity_delivery ON activity(delivery_id) WHERE delivery_id IS NOT NULL;
+
+-- How a Jira integration's deliveries prove their sender: 'jwt' (Jira 9 and earlier: a JWT in the
+-- URL) or 'signature' (Jira 10: X-Hub-Signature, an HMAC of the body); until both_until (ms since
+-- the epoch) both are taken, so a live integration moves from one to the other losing nothing.
+-- No row: 'jwt'.
+CREATE TABLE jira_webhook_auth (
+  integration_id INTEGER PRIMARY KEY REFERENCES integrations(id),
+  mode           TEXT NOT NULL CHECK (mode IN ('jwt', 'signature')),
+  both_until     INTEGER
+);
 `,
   },
 ];
