@@ -18,6 +18,7 @@ import { defineResolve } from "./resolve.js";
 import { defineSearch } from "./search.js";
 import { defineServe } from "./serve.js";
 import { defineSimulate } from "./simulate.js";
+import { defineStatusMap } from "./status-map.js";
 import { defineSubscribe } from "./subscribe.js";
 import { defineSubscriptions } from "./subscriptions.js";
 import { defineUnsubscribe } from "./unsubscribe.js";
@@ -25,4 +26,4 @@ import { defineUnsubscribe } from "./unsubscribe.js";
 export type DefineCommand = (program: Command, context: ContextFactory) => void;
 
 /** The whole command tree, in the order `hooksync --help` lists it. */
-export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineOAuth, defineLogin, defineOutbound, defineNotify, defineDoctor];
+export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineStatusMap, defineOAuth, defineLogin, defineOutbound, defineNotify, defineDoctor];

@@ -214,7 +214,7 @@ CREATE TABLE discord_messages (
   },
   {
     version: 4,
-    name: "an always-on receiver: pending deliveries, retention, revisions, id leases, outbox schedule",
+    name: "an always-on receiver: pending deliveries, retention, revisions, id leases, outbox schedule; Jira webhook verification, fetched status maps",
     rebuilds: true,
     sql: `
 -- deliveries, rebuilt: 'pending' (verified, not judged yet: its Jira user lookup failed) joins the
@@ -291,6 +291,10 @@ CREATE TABLE jira_webhook_auth (
   mode           TEXT NOT NULL CHECK (mode IN ('jwt', 'signature')),
   both_until     INTEGER
 );
+
+-- The mapping as 'status-map fetch' last wrote it (JSON {resolved, unresolved}); NULL, or not what
+-- the row holds now: the user wrote the mapping, and fetch leaves it alone unless --replace.
+ALTER TABLE status_mappings ADD COLUMN fetched TEXT;
 `,
   },
 ];

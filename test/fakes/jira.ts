@@ -32,6 +32,8 @@ export interface JiraState {
   users: FakeJiraUser[];
   requestTokens: Map<string, { secret: string; consumer: string; verifier?: string; user?: string; denied?: boolean }>;
   accessTokens: Map<string, { secret: string; consumer: string; user: string }>;
+  /** Projects and the statuses of their workflows (GET /rest/api/2/project, /project/{id}/statuses). */
+  projects: { id: string; key: string; issueTypes: { name: string; statuses: { id: string; name: string; category: "new" | "indeterminate" | "done" }[] }[] }[];
   /** Personal access tokens (Jira DC 8.14+, `Authorization: Bearer`) -> the user they act for. */
   personalTokens: Map<string, string>;
   webhooks: Map<string, FakeWebhook>;
@@ -166,6 +168,7 @@ export async function startJira(
     requestTokens: new Map(),
     accessTokens: new Map(),
     personalTokens: new Map(),
+    projects: [],
     webhooks: new Map(),
     nextWebhookId: 1,
     nonces: new Set(),
@@ -321,6 +324,18 @@ export async function startJira(
       method: "GET",
       path: "/rest/api/2/myself",
       handler: rest((_req, _p, u) => ({ status: 200, body: { ...publicUser(u, state.selfUrl), locale: "en_GB", groups: { size: 1, items: [] }, expand: "groups,applicationRoles" } })),
+    },
+    { method: "GET", path: "/rest/api/2/project", handler: rest(() => ({ status: 200, body: state.projects.map((p) => ({ id: p.id, key: p.key, name: p.key })) })) },
+    {
+      method: "GET",
+      path: "/rest/api/2/project/:id/statuses",
+      handler: rest((_req, p) => {
+        const project = state.projects.find((x) => x.id === p.id || x.key === p.id);
+        if (!project) return jiraError(404, `No project could be found with key '${p.id}'.`);
+        const category = { new: { id: 2, key: "new" }, indeterminate: { id: 4, key: "indeterminate" }, done: { id: 3, key: "done" } };
+        const body = project.issueTypes.map((t) => ({ name: t.name, subtask: false, statuses: t.statuses.map((s) => ({ id: s.id, name: s.name, statusCategory: category[s.category] })) }));
+        return { status: 200, body };
+      }),
     },
     {
       method: "GET",

@@ -159,6 +159,11 @@ export class JiraClient {
     return res.status !== 404;
   }
 
+  /** A GET of a REST resource, for readers kept beside this client. */
+  get<T>(path: string, what: string): Promise<T> {
+    return this.http.json(this.call("GET", path, what));
+  }
+
   async myself(): Promise<JiraUser> {
     return this.http.json(this.call("GET", "/rest/api/2/myself", "check the access token (GET /rest/api/2/myself)"));
   }

@@ -1,6 +1,9 @@
 import { AuthError, UpstreamError } from "../../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, type HttpResponse } from "../../http/client.js";
 import { type VstsAuth, authorization, refusedHint } from "./auth.js";
+import { searchBaseUrl } from "./search-url.js";
+
+export { searchBaseUrl };
 
 
 export const PUBLISHER = "tfs";
@@ -113,18 +116,6 @@ function vssTypeKey(res: HttpResponse): string | undefined {
   }
 }
 
-/**
- * Where work item search is served: Azure DevOps Services from a host of its own
- * (almsearch.dev.azure.com/{organization}, {organization}.almsearch.visualstudio.com), Azure
- * DevOps Server from the collection URL itself.
- */
-export function searchBaseUrl(baseUrl: string): string {
-  const u = new URL(baseUrl);
-  if (u.hostname === "dev.azure.com") u.hostname = "almsearch.dev.azure.com";
-  else if (/^[^.]+\.visualstudio\.com$/.test(u.hostname)) u.hostname = u.hostname.replace(/\.visualstudio\.com$/, ".almsearch.visualstudio.com");
-  return u.href.replace(/\/+$/, "");
-}
-
 /** The fields search and link show of a work item. */
 const WORK_ITEM_FIELDS = "System.Id,System.Title,System.State,System.AssignedTo";
 
@@ -169,6 +160,11 @@ export class VstsClient {
     for (const [k, v] of Object.entries({ ...query, "api-version": query["api-version"] ?? API_VERSION })) url.searchParams.set(k, v);
     // Without FedAuthRedirect=Suppress a refused token gets a 203 sign-in page instead of a 401.
     return { method, url, what, ...extra, headers: { authorization: this.auth, "x-tfs-fedauthredirect": "Suppress", accept: "application/json", ...extra.headers } };
+  }
+
+  /** A GET of a resource under the organization (`<project>/_apis/wit/...`), for readers kept beside this client. */
+  get<T>(path: string, what: string): Promise<T> {
+    return this.json(this.at(`${this.baseUrl}/${path}`, "GET", what));
   }
 
   /** An error answer's text with no secret in it (HttpClient.detail). */
