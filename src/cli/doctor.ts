@@ -94,21 +94,21 @@ async function trackerCheck(ctx: Context, integration: IntegrationRow, flags: Ht
   const base = integration.baseUrl.replace(/\/+$/, "");
   try {
     if (integration.provider === "vsts") {
-      if (!ctx.deps.io.env.AZURE_DEVOPS_EXT_PAT) {
+      if (!ctx.deps.io.env.AZURE_DEVOPS_EXT_PAT && !ctx.deps.io.env.AZURE_DEVOPS_TOKEN) {
         const seen = await withHttp(ctx, flags, (b) => reachable(b, "Azure DevOps", new URL(`${base}/_apis/connectionData`)));
         return { check, verdict: "ok", detail: `${base} ${seen}; set AZURE_DEVOPS_EXT_PAT to check the token too` };
       }
-      const count = await withVsts(ctx, { ...flags, integration: integration.externalId }, async (s) => (await s.client.list()).length);
-      return { check, verdict: "ok", detail: `${base}: token accepted (${count} webhook subscription${count === 1 ? "" : "s"} in the organization)` };
+      const [count, via] = await withVsts(ctx, { ...flags, integration: integration.externalId }, async (s) => [(await s.client.list()).length, s.credential] as const);
+      return { check, verdict: "ok", detail: `${base}: token accepted, ${via} (${count} webhook subscription${count === 1 ? "" : "s"} in the organization)` };
     }
     const { CredentialStore } = await import("../config/credentials.js");
-    const creds = (await CredentialStore.openExisting(ctx.deps.io.env))?.jiraFor(integration);
+    const creds = ctx.deps.io.env.JIRA_API_TOKEN || (await CredentialStore.openExisting(ctx.deps.io.env))?.jiraAuthFor(integration);
     if (!creds) {
       const seen = await withHttp(ctx, flags, (b) => reachable(b, "Jira", new URL(`${base}/rest/api/2/serverInfo`)));
-      return { check, verdict: "ok", detail: `${base} ${seen}; no OAuth credentials stored ('hooksync oauth jira' to sign in)` };
+      return { check, verdict: "ok", detail: `${base} ${seen}; no credentials stored ('hooksync login jira' or 'hooksync oauth jira' to sign in)` };
     }
-    const me = await withJira(ctx, { ...flags, integration: integration.externalId }, (s) => s.client.myself());
-    return { check, verdict: "ok", detail: `${base}: signed in as ${me.name ?? me.displayName ?? "?"}` };
+    const [me, via] = await withJira(ctx, { ...flags, integration: integration.externalId }, async (s) => [await s.client.myself(), s.credential] as const);
+    return { check, verdict: "ok", detail: `${base}: with ${via}, signed in as ${me.name ?? me.displayName ?? "?"}` };
   } catch (err) {
     if (!(err instanceof HooksyncError)) throw err;
     return { check, verdict: "fail", detail: `${err.message}${err.hint ? ` (${err.hint})` : ""}` };

@@ -142,7 +142,7 @@ export async function runOAuthJira(ctx: Context, opts: OAuthJiraOptions): Promis
       verifier = await ctx.deps.prompter.input({ message: "Verification code shown by Jira", supply: "--step access --verifier <code>" });
     }
     const access = await fetchAccessToken(http, baseUrl, signer, requestToken, verifier);
-    const me = await new JiraClient(http, baseUrl, signer, access.token).myself();
+    const me = await new JiraClient(http, baseUrl, signer.signWith(access.token)).myself();
     return save(ctx, { baseUrl, consumerKey, pem, integration, token: access.token, secret: access.secret, expiresInS: access.expiresInS, me });
   });
 }

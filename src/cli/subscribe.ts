@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import type { JiraWebhook, JiraWebhookBody } from "../providers/jira/client.js";
 import type { Subscription, SubscriptionBody } from "../providers/vsts/client.js";
+import type { JiraWebhookAuthMode } from "../store/jira-webhook-auth-repo.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
+import { duration } from "./numbers.js";
+import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
 
 export type Action = "created" | "updated" | "kept";
 
@@ -74,21 +76,39 @@ export interface SubscribeJiraOptions extends HttpFlags {
   url: string;
   jql?: string;
   dryRun?: boolean;
+  /** Milliseconds during which deliveries are taken in both forms (JWT and signature). */
+  rotationWindow?: number;
 }
 
-export type JiraResult = (JiraWebhook | (JiraWebhookBody & { id: null })) & { action: Action };
+export type JiraResult = (JiraWebhook | (Omit<JiraWebhookBody, "secret"> & { id: null })) & { action: Action; verifiedBy: JiraWebhookAuthMode };
 
 export const JIRA_EVENTS = ["jira:issue_created", "jira:issue_updated"];
 
-/** The one webhook of the integration, its URL carrying a JWT signed with the integration's secret. */
+/**
+ * The one webhook of the integration. Jira 9: its URL carries a JWT signed with the integration's
+ * secret. Jira 10: its URL names the integration and Jira signs each body with that secret
+ * (X-Hub-Signature), so no credential sits in a URL that proxies log. Which form the receiver
+ * takes is recorded, both during --rotation-window.
+ */
 export async function runSubscribeJira(ctx: Context, opts: SubscribeJiraOptions): Promise<JiraResult[]> {
   const base = publicUrl(opts.url);
   const { signJwt } = await import("../providers/jira/jwt.js");
+  const { JiraWebhookAuthRepo } = await import("../store/jira-webhook-auth-repo.js");
   return withJira(ctx, opts, async ({ client, store, integration }) => {
-    const url = `${base}/hooks/jira/${signJwt({ id: integration.externalId }, integration.webhookSecret)}`;
+    const signed = await client.isJira10();
+    const verifiedBy: JiraWebhookAuthMode = signed ? "signature" : "jwt";
+    const url = `${base}/hooks/jira/${signed ? encodeURIComponent(integration.externalId) : signJwt({ id: integration.externalId }, integration.webhookSecret)}`;
+    const secretSha256 = signed ? sha256(integration.webhookSecret) : null;
     const name = jiraWebhookName(integration.externalId);
-    const wanted: JiraWebhookBody = { name, url, events: JIRA_EVENTS, filters: { "issue-related-events-section": opts.jql ?? "" }, excludeBody: false };
-    const recorded = new Set(store.subscriptions.list(integration.id).map((r) => r.remoteId));
+    const wanted: JiraWebhookBody = {
+      name,
+      url,
+      events: JIRA_EVENTS,
+      filters: { "issue-related-events-section": opts.jql ?? "" },
+      excludeBody: false,
+      ...(signed ? { secret: integration.webhookSecret } : {}),
+    };
+    const recorded = new Map(store.subscriptions.list(integration.id).map((r) => [r.remoteId, r]));
     const all = await client.listWebhooks();
     const found = all.find((w) => w.url === url) ?? all.find((w) => recorded.has(w.id)) ?? all.find((w) => w.name === name);
     let action: Action;
@@ -96,25 +116,31 @@ export async function runSubscribeJira(ctx: Context, opts: SubscribeJiraOptions)
     if (!found) {
       action = "created";
       if (!opts.dryRun) hook = await client.createWebhook(wanted);
-    } else if (jiraDiffers(found, wanted)) {
+    } else if (jiraDiffers(found, wanted, recorded.get(found.id)?.secretSha256 === secretSha256)) {
       action = "updated";
       if (!opts.dryRun) hook = await client.updateWebhook(found.id, wanted);
     } else {
       action = "kept";
     }
     if (hook && !opts.dryRun) {
-      store.subscriptions.record(integration.id, { remoteId: hook.id, eventType: JIRA_EVENTS.join(","), url, secretSha256: null }, ctx.deps.now().toISOString());
+      store.inTransaction(() => {
+        store.subscriptions.record(integration.id, { remoteId: hook.id, eventType: JIRA_EVENTS.join(","), url, secretSha256 }, ctx.deps.now().toISOString());
+        const bothUntil = opts.rotationWindow ? ctx.deps.now().getTime() + opts.rotationWindow : null;
+        new JiraWebhookAuthRepo(store.db).set(integration.id, { mode: verifiedBy, bothUntil });
+      });
     }
-    const shown = hook ?? { ...wanted, id: null };
-    return [{ ...shown, url: redactJwt(shown.url), action }];
+    const { secret: _never, ...shown } = hook ?? { ...wanted, id: null };
+    return [{ ...shown, url: redactJwt(shown.url), action, verifiedBy }];
   });
 }
 
-function jiraDiffers(found: JiraWebhook, wanted: JiraWebhookBody): boolean {
+/** Jira never shows a webhook's secret: it counts as current only when hooksync recorded giving it this very one. */
+function jiraDiffers(found: JiraWebhook, wanted: JiraWebhookBody, secretRecorded: boolean): boolean {
   const events = new Set(found.events ?? []);
   return (
     found.url !== wanted.url ||
     found.name !== wanted.name ||
+    (wanted.secret !== undefined && !secretRecorded) ||
     wanted.events.some((e) => !events.has(e)) ||
     (found.filters?.["issue-related-events-section"] ?? "") !== (wanted.filters?.["issue-related-events-section"] ?? "") ||
     found.excludeBody === true ||
@@ -131,15 +157,16 @@ function render<R extends { id: string | null; action: Action }>(ctx: Context, r
 export function defineSubscribe(program: Command, context: ContextFactory): void {
   const subscribe = program.command("subscribe").description("make a tracker send its webhooks to hooksync (idempotent)");
   addHttpOptions(
-    subscribe
-      .command("vsts")
-      .description("create Azure DevOps service-hook subscriptions pointing at <url>/hooks/vsts")
-      .option("--integration <externalId>", "the vsts integration (default: the only one)")
-      .requiredOption("--url <public base url>", "where Azure DevOps reaches hooksync serve")
-      .option("--event <type...>", "event types, one subscription each (default: workitem.updated)")
-      .option("--project <id>", "only this project's events")
-      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)")
-      .option("--dry-run", "show what would be created, updated or kept; change nothing"),
+    addVstsTokenOptions(
+      subscribe
+        .command("vsts")
+        .description("create Azure DevOps service-hook subscriptions pointing at <url>/hooks/vsts")
+        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .requiredOption("--url <public base url>", "where Azure DevOps reaches hooksync serve")
+        .option("--event <type...>", "event types, one subscription each (default: workitem.updated)")
+        .option("--project <id>", "only this project's events")
+        .option("--dry-run", "show what would be created, updated or kept; change nothing"),
+    ),
   ).action(async (opts: SubscribeVstsOptions, cmd: Command) => {
     const ctx = context(cmd);
     const results = await runSubscribeVsts(ctx, opts);
@@ -152,10 +179,11 @@ export function defineSubscribe(program: Command, context: ContextFactory): void
       .option("--integration <externalId>", "the jira integration (default: the only one)")
       .requiredOption("--url <public base url>", "where Jira reaches hooksync serve")
       .option("--jql <query>", "only issues matching this JQL (default: all)")
+      .option("--rotation-window <duration>", "take deliveries both ways (JWT URL and X-Hub-Signature) for this long, while Jira moves from one to the other (e.g. 24h)", duration())
       .option("--dry-run", "show what would be created, updated or kept; change nothing"),
   ).action(async (opts: SubscribeJiraOptions, cmd: Command) => {
     const ctx = context(cmd);
     const results = await runSubscribeJira(ctx, opts);
-    render(ctx, results, (r: JiraResult) => `${r.name}: ${r.events.join(", ")} -> ${r.url}`, opts.dryRun);
+    render(ctx, results, (r: JiraResult) => `${r.name}: ${r.events.join(", ")} -> ${r.url} (verified by ${r.verifiedBy === "jwt" ? "the JWT in its URL" : "X-Hub-Signature"})`, opts.dryRun);
   });
 }

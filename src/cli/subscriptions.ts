@@ -3,7 +3,7 @@ import type { JiraWebhook } from "../providers/jira/client.js";
 import type { Notification, Subscription } from "../providers/vsts/client.js";
 import { table } from "../io/style.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, redactJwt, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, withJira, withVsts } from "./trackers.js";
 
 export interface ListVstsOptions extends VstsFlags {
   test?: string;
@@ -36,13 +36,14 @@ function noteMissing(ctx: Context, missing: string[], tracker: string): void {
 export function defineSubscriptions(program: Command, context: ContextFactory): void {
   const subscriptions = program.command("subscriptions").description("list hooksync's subscriptions on a tracker, with their state");
   addHttpOptions(
-    subscriptions
-      .command("vsts")
-      .description("Azure DevOps subscriptions pointing at hooksync (Azure DevOps silently disables failing ones: see the state)")
-      .option("--integration <externalId>", "the vsts integration (default: the only one)")
-      .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
-      .option("--test <subscription id>", "ask Azure DevOps to send a test notification for this subscription")
-      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)"),
+    addVstsTokenOptions(
+      subscriptions
+        .command("vsts")
+        .description("Azure DevOps subscriptions pointing at hooksync (Azure DevOps silently disables failing ones: see the state)")
+        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
+        .option("--test <subscription id>", "ask Azure DevOps to send a test notification for this subscription"),
+    ),
   ).action(async (opts: ListVstsOptions, cmd: Command) => {
     const ctx = context(cmd);
     if (opts.test) {

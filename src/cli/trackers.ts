@@ -7,7 +7,7 @@ import type { ProviderName } from "../providers/types.js";
 import type { Subscription, VstsAccess, VstsClient } from "../providers/vsts/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
-import { jiraCredentials, readPat, trackerBaseUrl } from "../trackers/credentials.js";
+import { type VstsTokenFlags, describeVsts, jiraSignIn, readVstsAuth, trackerBaseUrl } from "../trackers/credentials.js";
 import type { Context } from "./context.js";
 
 /** Flags every command that talks to a tracker shares. */
@@ -69,8 +69,8 @@ export function publicUrl(raw: string): string {
 
 export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 
-/** The JWT in a Jira webhook URL lets anyone post deliveries: never printed. */
-export const redactJwt = (url: string): string => url.replace(/(\/hooks\/jira\/)[^/?#]+/, "$1<jwt>");
+/** The JWT in a Jira 9 webhook URL lets anyone post deliveries: never printed (Jira 10's URL names the integration only). */
+export const redactJwt = (url: string): string => url.replace(/(\/hooks\/jira\/)[\w-]+\.[\w-]+\.[\w-]*/, "$1<jwt>");
 
 /** An action in the tense of --dry-run. */
 export const tense = (action: "created" | "updated" | "kept" | "deleted", dryRun: boolean | undefined): string =>
@@ -97,6 +97,8 @@ export interface TrackerSession<C, S> {
   client: C;
   store: Store;
   integration: IntegrationRow;
+  /** Which credential the calls use and where it came from ("a personal access token from JIRA_API_TOKEN"). */
+  credential: string;
   /** hooksync's subscriptions among all the tracker lists, and the recorded ones it no longer has. */
   mine(): Promise<{ found: S[]; missing: string[] }>;
 }
@@ -105,6 +107,7 @@ function session<C, S>(
   client: C,
   store: Store,
   integration: IntegrationRow,
+  credential: string,
   list: () => Promise<S[]>,
   of: { id: (t: S) => string; url: (t: S) => string | undefined; also?: (t: S) => boolean },
 ): TrackerSession<C, S> {
@@ -112,6 +115,7 @@ function session<C, S>(
     client,
     store,
     integration,
+    credential,
     mine: async () => {
       const recorded = store.subscriptions.list(integration.id);
       const found = ours(await list(), recorded, of);
@@ -121,11 +125,18 @@ function session<C, S>(
   };
 }
 
-export interface VstsFlags extends HttpFlags {
+export interface VstsFlags extends HttpFlags, VstsTokenFlags {
   integration?: string;
   /** Also counts subscriptions pointing at <url>/hooks/vsts as hooksync's. */
   url?: string;
-  patStdin?: boolean;
+}
+
+/** The ways to give an Azure DevOps credential; without one, AZURE_DEVOPS_TOKEN, then AZURE_DEVOPS_EXT_PAT. */
+export function addVstsTokenOptions(cmd: Command): Command {
+  return cmd
+    .option("--pat-stdin", "read a personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)")
+    .option("--token-stdin", "read a Microsoft Entra ID access token from stdin (else AZURE_DEVOPS_TOKEN)")
+    .option("--az-token", "get an Entra ID access token from the signed-in az CLI (az account get-access-token)");
 }
 
 /**
@@ -141,29 +152,29 @@ export async function withVsts<T>(
   const { store, integration } = await integrationFor(ctx, "vsts", opts.integration);
   const baseUrl = trackerBaseUrl(integration);
   const wanted = opts.url ? `${publicUrl(opts.url)}/hooks/vsts` : undefined;
-  const pat = await readPat(ctx.deps, opts.patStdin);
+  const auth = await readVstsAuth(ctx.deps, opts);
   const { VstsClient, vstsHttp } = await import("../providers/vsts/client.js");
   return withHttp(ctx, opts, (base) => {
-    const client = new VstsClient(vstsHttp(base, access), baseUrl, pat);
+    const client = new VstsClient(vstsHttp(base, access), baseUrl, auth);
     const url = (s: Subscription) => s.consumerInputs?.url;
-    return fn(session(client, store, integration, () => client.list(), { id: (s) => s.id, url, also: (s) => wanted !== undefined && url(s) === wanted }));
+    return fn(session(client, store, integration, describeVsts(auth), () => client.list(), { id: (s) => s.id, url, also: (s) => wanted !== undefined && url(s) === wanted }));
   });
 }
 
 export const jiraWebhookName = (externalId: string): string => `hooksync ${externalId}`;
 
-/** Jira for the jira integration, signed with its stored OAuth credentials. */
+/** Jira for the jira integration, with JIRA_API_TOKEN or its stored credentials (OAuth or a personal access token). */
 export async function withJira<T>(
   ctx: Context,
   opts: HttpFlags & { integration?: string },
   fn: (s: TrackerSession<JiraClient, JiraWebhook>) => Promise<T>,
 ): Promise<T> {
   const { store, integration } = await integrationFor(ctx, "jira", opts.integration);
-  const creds = await jiraCredentials(ctx.deps.io.env, integration);
+  const { auth, source } = await jiraSignIn(ctx.deps.io.env, integration);
   const { clientFromCredentials } = await import("../providers/jira/client.js");
   const name = jiraWebhookName(integration.externalId);
   return withHttp(ctx, opts, (base) => {
-    const client = clientFromCredentials(creds, base, ctx.deps);
-    return fn(session(client, store, integration, () => client.listWebhooks(), { id: (w) => w.id, url: (w) => w.url, also: (w) => w.name === name }));
+    const client = clientFromCredentials(auth, base, ctx.deps);
+    return fn(session(client, store, integration, source, () => client.listWebhooks(), { id: (w) => w.id, url: (w) => w.url, also: (w) => w.name === name }));
   });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type TrackerSession, type VstsFlags, addHttpOptions, redactJwt, tense, withJira, withVsts } from "./trackers.js";
+import { type TrackerSession, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, tense, withJira, withVsts } from "./trackers.js";
 
 export interface UnsubscribeOptions extends VstsFlags {
   subscription?: string;
@@ -61,14 +61,15 @@ function render(ctx: Context, removed: Removed[], tracker: string, dryRun?: bool
 export function defineUnsubscribe(program: Command, context: ContextFactory): void {
   const unsubscribe = program.command("unsubscribe").description("delete hooksync's subscriptions on a tracker (never anything else)");
   addHttpOptions(
-    unsubscribe
-      .command("vsts")
-      .description("delete hooksync's Azure DevOps subscriptions (all of them unless --subscription)")
-      .option("--integration <externalId>", "the vsts integration (default: the only one)")
-      .option("--subscription <id>", "only this one")
-      .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
-      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)")
-      .option("--dry-run", "show what would be deleted; change nothing"),
+    addVstsTokenOptions(
+      unsubscribe
+        .command("vsts")
+        .description("delete hooksync's Azure DevOps subscriptions (all of them unless --subscription)")
+        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .option("--subscription <id>", "only this one")
+        .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
+        .option("--dry-run", "show what would be deleted; change nothing"),
+    ),
   ).action(async (opts: UnsubscribeOptions, cmd: Command) => {
     const ctx = context(cmd);
     render(ctx, await unsubscribeVsts(ctx, opts), "Azure DevOps", opts.dryRun);

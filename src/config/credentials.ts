@@ -20,6 +20,21 @@ export interface JiraCredentials {
   expiresAt?: string;
 }
 
+/** A Jira personal access token of 'hooksync login jira' (Jira Data Center 8.14+), sent as `Authorization: Bearer`. */
+export interface JiraTokenCredentials {
+  kind: "pat";
+  baseUrl: string;
+  token: string;
+  /** The externalId of the Jira integration it serves: a token belongs to one user of one Jira. */
+  integration: string;
+  savedAt: string;
+}
+
+/** Whichever way an integration signs in to Jira: OAuth 1.0a (an application link) or a personal access token. */
+export type JiraAuth = JiraCredentials | JiraTokenCredentials;
+
+export const isJiraToken = (c: JiraAuth): c is JiraTokenCredentials => "kind" in c && c.kind === "pat";
+
 /** A Discord webhook of 'hooksync notify discord': its URL carries the token that lets anyone post. */
 export interface DiscordCredentials {
   url: string;
@@ -28,6 +43,8 @@ export interface DiscordCredentials {
 
 interface Schema {
   jira: Record<string, JiraCredentials>;
+  /** By integration externalId. */
+  jiraTokens: Record<string, JiraTokenCredentials>;
   /** By webhook id, which the store keeps to name its channel. */
   discord: Record<string, DiscordCredentials>;
 }
@@ -55,7 +72,7 @@ export class CredentialStore {
         configName: "credentials",
         configFileMode: 0o600,
         accessPropertiesByDotNotation: false,
-        defaults: { jira: {}, discord: {} },
+        defaults: { jira: {}, jiraTokens: {}, discord: {} },
       });
       return new CredentialStore(conf);
     } catch (err) {
@@ -76,10 +93,23 @@ export class CredentialStore {
     return this.conf.get("jira")[normalizeBaseUrl(baseUrl)];
   }
 
-  /** Credentials tied to the integration, else those of its base URL. */
+  /** OAuth credentials tied to the integration, else those of its base URL. */
   jiraFor(integration: { externalId: string; baseUrl: string | null }): JiraCredentials | undefined {
     const all = Object.values(this.conf.get("jira"));
     return all.find((c) => c.integration === integration.externalId) ?? (integration.baseUrl ? this.jira(integration.baseUrl) : undefined);
+  }
+
+  /** How the integration signs in: its OAuth credentials or its personal access token; with both, the one stored last. */
+  jiraAuthFor(integration: { externalId: string; baseUrl: string | null }): JiraAuth | undefined {
+    const oauth = this.jiraFor(integration);
+    const token = this.conf.get("jiraTokens")[integration.externalId];
+    if (!oauth || !token) return token ?? oauth;
+    return token.savedAt >= oauth.savedAt ? token : oauth;
+  }
+
+  saveJiraToken(c: Omit<JiraTokenCredentials, "kind">): void {
+    this.conf.set("jiraTokens", { ...this.conf.get("jiraTokens"), [c.integration]: { kind: "pat", ...c, baseUrl: normalizeBaseUrl(c.baseUrl) } });
+    this.keepPrivate();
   }
 
   /** Signing in again without --integration keeps the tie an earlier sign-in made. */
@@ -108,9 +138,10 @@ export class CredentialStore {
   /** Every token and webhook URL kept here, so text from a tracker can be cleaned of them. */
   secrets(): string[] {
     const jira = Object.values(this.conf.get("jira")).flatMap((c) => [c.accessToken, c.accessTokenSecret]);
+    const tokens = Object.values(this.conf.get("jiraTokens")).map((c) => c.token);
     // A Discord webhook URL ends in its token, which may be quoted alone.
     const discord = Object.values(this.conf.get("discord")).flatMap((d) => [d.url, d.url.slice(d.url.lastIndexOf("/") + 1)]);
-    return [...jira, ...discord];
+    return [...jira, ...tokens, ...discord];
   }
 
   /** A file created before this version, or by hand, keeps its mode through a plain write. */

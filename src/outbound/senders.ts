@@ -8,7 +8,7 @@ import type { VstsPusher } from "../providers/vsts/outbound.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { OutboxRow, Via } from "../store/outbox-repo.js";
 import type { Store } from "../store/store.js";
-import { type TrackerCredentials, trackerBaseUrl } from "../trackers/credentials.js";
+import { type TrackerCredentials, jiraSecrets, trackerBaseUrl, vstsSecrets } from "../trackers/credentials.js";
 
 export interface Sent {
   detail: string;
@@ -85,17 +85,17 @@ export class Senders {
 
   private async vsts(integration: IntegrationRow): Promise<Made> {
     const baseUrl = trackerBaseUrl(integration);
-    const pat = await this.credentials.pat();
-    this.secrets.push(pat, Buffer.from(`:${pat}`).toString("base64"));
+    const auth = await this.credentials.vsts();
+    this.secrets.push(...vstsSecrets(auth));
     const { VstsClient, vstsHttp } = await import("../providers/vsts/client.js");
     const { VstsPusher } = await import("../providers/vsts/outbound.js");
     const http = vstsHttp(this.base, "work item updates");
-    return { pusher: new VstsPusher(new VstsClient(http, baseUrl, pat)), http };
+    return { pusher: new VstsPusher(new VstsClient(http, baseUrl, auth)), http };
   }
 
   private async jira(integration: IntegrationRow): Promise<Made> {
     const creds = await this.credentials.jira(integration);
-    this.secrets.push(creds.accessToken, creds.accessTokenSecret);
+    this.secrets.push(...jiraSecrets(creds));
     const { clientFromCredentials } = await import("../providers/jira/client.js");
     const { JiraPusher } = await import("../providers/jira/outbound.js");
     return { pusher: new JiraPusher(clientFromCredentials(creds, this.base, this.clock)) };

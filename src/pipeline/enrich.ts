@@ -117,7 +117,7 @@ export class AssigneeEnricher {
   private async client(row: IntegrationRow): Promise<JiraClient | null> {
     if (this.clients.has(row.externalId)) return this.clients.get(row.externalId)!;
     const { CredentialStore } = await import("../config/credentials.js");
-    const creds = (await (this.credentials ??= CredentialStore.openExisting(this.opts.deps.io.env)))?.jiraFor(row);
+    const creds = (await (this.credentials ??= CredentialStore.openExisting(this.opts.deps.io.env)))?.jiraAuthFor(row);
     let client: JiraClient | null = null;
     if (creds) {
       const { clientFromCredentials } = await import("../providers/jira/client.js");

@@ -2,7 +2,7 @@ import { UpstreamError, UsageError } from "../errors.js";
 import { signJwt } from "../providers/jira/jwt.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
-import { JIRA_ROUTE, REDACTED } from "./verify.js";
+import { JIRA_ROUTE, REDACTED, SIGNATURE_HEADER, jiraSignature } from "./verify.js";
 
 export interface SendResult {
   /** Where it went, with the Jira token redacted. */
@@ -16,7 +16,8 @@ const TIMEOUT_MS = 30_000;
 
 /**
  * POSTs a body to a hooksync receiver the way the tracker would: VSTS with the integration's
- * secret in the `shared-secret` header, Jira with a freshly signed JWT in the URL.
+ * secret in the `shared-secret` header, Jira with a freshly signed JWT in the URL (Jira 9) and
+ * the body's X-Hub-Signature (Jira 10): the receiver checks whichever the integration is verified by.
  */
 export async function sendToReceiver(
   base: string,
@@ -43,6 +44,7 @@ export async function sendToReceiver(
   } else {
     // The same claims `subscribe jira` registers: a token without exp, so clocks need not agree.
     path = JIRA_ROUTE + signJwt({ id: integration.externalId }, integration.webhookSecret);
+    headers[SIGNATURE_HEADER.toLowerCase()] = jiraSignature(body, integration.webhookSecret);
   }
   const shown = prefix + (provider === "vsts" ? path : JIRA_ROUTE + REDACTED);
 

@@ -4,6 +4,7 @@ import { BAD_SIGNATURE, decodeJwt, verifyJwt } from "../providers/jira/jwt.js";
 import { isObject } from "../providers/schema.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
+import type { JiraWebhookAuth, JiraWebhookAuthMode } from "../store/jira-webhook-auth-repo.js";
 
 export type FindIntegration = (externalId: string) => IntegrationRow | undefined;
 
@@ -30,6 +31,10 @@ function expectedMac(secret: string): Buffer {
 
 export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(mac(given), expectedMac(expected));
 
+// A secret header missing or wrong reads the same for every provider.
+const missingHeader = (name: string): string => `missing ${name} header`;
+const wrongHeader = (name: string): string => `wrong ${name} header`;
+
 function find(lookup: FindIntegration, provider: ProviderName, externalId: string): IntegrationRow | undefined {
   const row = lookup(externalId);
   return row?.provider === provider ? row : undefined;
@@ -49,17 +54,70 @@ export function verifyVsts(body: unknown, sharedSecret: string | undefined, look
   const id = isObject(collection) ? collection.id : undefined;
   if (typeof id !== "string" || !id) return refuse(400, "payload has no resourceContainers.collection.id");
   const integration = find(lookup, "vsts", id);
-  if (!sharedSecret) return refuse(401, "missing shared-secret header");
-  if (!sameSecret(sharedSecret, integration?.webhookSecret ?? UNKNOWN_ID_SECRET) || !integration) return refuse(401, "wrong shared-secret header");
+  if (!sharedSecret) return refuse(401, missingHeader("shared-secret"));
+  if (!sameSecret(sharedSecret, integration?.webhookSecret ?? UNKNOWN_ID_SECRET) || !integration) return refuse(401, wrongHeader("shared-secret"));
   return { ok: true, integration };
 }
 
+/** What Jira 10's secret tokens are checked with: the header, the raw bytes it signs, and each integration's form. */
+export interface JiraSigning {
+  /** The `X-Hub-Signature` header as sent. */
+  signature: string | undefined;
+  bytes: Buffer;
+  authOf: (integrationId: number) => JiraWebhookAuth;
+}
+
+export const SIGNATURE_HEADER = "X-Hub-Signature";
+
+/** Jira DC 10's signature of a body: HMAC-SHA256 under the webhook's secret, as `sha256=<hex>`. */
+export const jiraSignature = (bytes: Buffer, secret: string): string => `sha256=${createHmac("sha256", secret).update(bytes).digest("hex")}`;
+
+/** Whether the integration takes deliveries in that form now (its own, or either during a rotation window). */
+function accepts(auth: JiraWebhookAuth, form: JiraWebhookAuthMode, nowMs: number): boolean {
+  return auth.mode === form || (auth.bothUntil !== null && auth.bothUntil > nowMs);
+}
+
 /**
- * Rule 3.1: the unverified claims only say which integration's secret to verify with; nothing
- * is trusted until verifyJwt (HS256 only, exp/nbf) accepts the token under that secret. An
- * unknown id is refused as a bad signature, so the receiver does not tell which ids exist.
+ * Rule 3.1, in the form the integration is verified by. A signed delivery (Jira 10) names its
+ * integration in the URL, by id or by the id claim of a Jira 9 JWT kept through an upgrade, and
+ * is checked by signature over the raw bytes in constant time; missing or wrong, it is a 401 as
+ * for VSTS. An unsigned one goes through the JWT (Jira 9), refused when the integration is
+ * verified by signature alone. A signature header reaching an integration still on JWTs (a
+ * secret an admin set by hand) is not what it was told to trust: the JWT decides.
  */
-export function verifyJira(token: string, nowMs: number, lookup: FindIntegration): Verified {
+export function verifyJira(token: string, nowMs: number, lookup: FindIntegration, signing?: JiraSigning): Verified {
+  if (signing?.signature !== undefined) {
+    const decoded = decodeJwt(token);
+    const named = decoded.ok ? decoded.claims.id : safeDecode(token);
+    const integration = typeof named === "string" && named ? find(lookup, "jira", named) : undefined;
+    if (!integration || accepts(signing.authOf(integration.id), "signature", nowMs)) {
+      // An unknown integration is compared against a secret no sender knows: a wrong signature.
+      const expected = jiraSignature(signing.bytes, integration?.webhookSecret ?? UNKNOWN_ID_SECRET);
+      if (!timingSafeEqual(mac(signing.signature.trim().toLowerCase()), mac(expected)) || !integration) return refuse(401, wrongHeader(SIGNATURE_HEADER));
+      return { ok: true, integration };
+    }
+  }
+  const verified = verifyJiraJwt(token, nowMs, lookup);
+  // Jira 10's URL names the integration instead of carrying a JWT: unsigned, it is a missing header.
+  const named = verified.ok ? verified.integration : decodeJwt(token).ok ? undefined : find(lookup, "jira", safeDecode(token));
+  if (named && signing && !accepts(signing.authOf(named.id), "jwt", nowMs)) return refuse(401, missingHeader(SIGNATURE_HEADER));
+  return verified;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * The unverified claims only say which integration's secret to verify with; nothing is trusted
+ * until verifyJwt (HS256 only, exp/nbf) accepts the token under that secret. An unknown id is
+ * refused as a bad signature, so the receiver does not tell which ids exist.
+ */
+function verifyJiraJwt(token: string, nowMs: number, lookup: FindIntegration): Verified {
   if (!token) return refuse(400, "no token in the URL");
   const decoded = decodeJwt(token);
   if (!decoded.ok) return refuse(400, decoded.reason);

@@ -214,7 +214,7 @@ CREATE TABLE discord_messages (
   },
   {
     version: 4,
-    name: "an always-on receiver: pending deliveries, retention, revisions, id leases, outbox schedule",
+    name: "an always-on receiver: pending deliveries, retention, revisions, id leases, outbox schedule; Jira webhook verification, fetched status maps",
     rebuilds: true,
     sql: `
 -- deliveries, rebuilt: 'pending' (verified, not judged yet: its Jira user lookup failed) joins the
@@ -281,6 +281,20 @@ CREATE INDEX outbox_target ON outbox(integration_id, external_key, id) WHERE sta
 -- Retention asks, for each delivery it prunes, whether activity points at it, and deleting a
 -- delivery makes SQLite look for activity rows referencing it: without this, each is a full scan.
 CREATE INDEX activity_delivery ON activity(delivery_id) WHERE delivery_id IS NOT NULL;
+
+-- How a Jira integration's deliveries prove their sender: 'jwt' (Jira 9 and earlier: a JWT in the
+-- URL) or 'signature' (Jira 10: X-Hub-Signature, an HMAC of the body); until both_until (ms since
+-- the epoch) both are taken, so a live integration moves from one to the other losing nothing.
+-- No row: 'jwt'.
+CREATE TABLE jira_webhook_auth (
+  integration_id INTEGER PRIMARY KEY REFERENCES integrations(id),
+  mode           TEXT NOT NULL CHECK (mode IN ('jwt', 'signature')),
+  both_until     INTEGER
+);
+
+-- The mapping as 'status-map fetch' last wrote it (JSON {resolved, unresolved}); NULL, or not what
+-- the row holds now: the user wrote the mapping, and fetch leaves it alone unless --replace.
+ALTER TABLE status_mappings ADD COLUMN fetched TEXT;
 `,
   },
 ];

@@ -87,7 +87,7 @@ describe("doctor", () => {
       const pat = ado.state.pat;
       const r = await run(["doctor", "--db", db, "--json"], { env: { ...env, AZURE_DEVOPS_EXT_PAT: pat } });
       const checks = json(r.stdout).checks;
-      expect(checks.find((c) => c.check.startsWith("vsts"))).toMatchObject({ verdict: "ok", detail: `${ado.url}: token accepted (0 webhook subscriptions in the organization)` });
+      expect(checks.find((c) => c.check.startsWith("vsts"))).toMatchObject({ verdict: "ok", detail: `${ado.url}: token accepted, a personal access token from AZURE_DEVOPS_EXT_PAT (0 webhook subscriptions in the organization)` });
       expect(checks.find((c) => c.check.startsWith("jira"))).toMatchObject({ verdict: "fail" });
       expect(r.code).toBe(1);
       expectNoSecrets(r, [pat]);

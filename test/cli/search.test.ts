@@ -123,7 +123,7 @@ describe("search vsts", () => {
     const r = await run(["search", "vsts", "checkout", "--db", vdb], { env: { AZURE_DEVOPS_EXT_PAT: "wrong-token-xyz" } });
     expect(r.code).toBe(4);
     expect(r.stderr).toBe(
-      "hooksync: the token was refused (HTTP 401 on search work items) (check AZURE_DEVOPS_EXT_PAT's scopes (Work Items: read), that it has not expired, and that it belongs to this organization)\n",
+      "hooksync: the token was refused (HTTP 401 on search work items) (a personal access token (AZURE_DEVOPS_EXT_PAT, --pat-stdin) needs the scopes Work Items: read, this organization, and not to have expired; an Entra ID token (AZURE_DEVOPS_TOKEN, --token-stdin, --az-token) needs the scope 499b84ac-1321-427f-aa17-267ca6975798/.default, a user of this organization, and lasts about an hour)\n",
     );
     expectNoSecrets(r, ["wrong-token-xyz"]);
   });

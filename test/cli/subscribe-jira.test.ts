@@ -35,7 +35,7 @@ describe("subscribe jira", () => {
   it("is idempotent, and updates the webhook when --url changes", async () => {
     await subscribe();
     const kept = await subscribe();
-    expect(kept.stdout).toMatch(/^kept 1 {2}hooksync jira-acme: jira:issue_created, jira:issue_updated -> https:\/\/hooksync\.example\.com\/hooks\/jira\/<jwt>\n$/);
+    expect(kept.stdout).toMatch(/^kept 1 {2}hooksync jira-acme: jira:issue_created, jira:issue_updated -> https:\/\/hooksync\.example\.com\/hooks\/jira\/<jwt> \(verified by the JWT in its URL\)\n$/);
     const moved = await run(["subscribe", "jira", "--url", "https://elsewhere.example.com/", "--db", w.db, "--json"], { env: w.env });
     expect(JSON.parse(moved.stdout)[0]).toMatchObject({ id: "1", action: "updated" });
     expect(w.jira.state.webhooks.size).toBe(1);
@@ -80,7 +80,7 @@ describe("subscribe jira", () => {
   it("without credentials exits 2 saying how to get them", async () => {
     const r = await run(["subscribe", "jira", "--url", URL_BASE, "--db", w.db], { env: { HOOKSYNC_CONFIG_DIR: `${w.dir}/empty` } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`no Jira OAuth credentials for integration ${JIRA_ID}`);
+    expect(r.stderr).toContain(`no Jira credentials for integration ${JIRA_ID}`);
     expect(r.stderr).toContain("hooksync oauth jira");
   });
 });

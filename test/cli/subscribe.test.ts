@@ -147,7 +147,7 @@ describe("subscribe vsts", () => {
     const r = await run(["subscribe", "vsts", "--url", URL_BASE, "--db", db, "-v"], { env: { AZURE_DEVOPS_EXT_PAT: "wrong-token-xyz" } });
     expect(r.code).toBe(4);
     expect(r.stderr.trim().split("\n").at(-1)).toBe(
-      "hooksync: the token was refused (HTTP 401 on list subscriptions) (check AZURE_DEVOPS_EXT_PAT's scopes (Service Hooks: read & write), that it has not expired, and that it belongs to this organization)",
+      "hooksync: the token was refused (HTTP 401 on list subscriptions) (a personal access token (AZURE_DEVOPS_EXT_PAT, --pat-stdin) needs the scopes Service Hooks: read & write, this organization, and not to have expired; an Entra ID token (AZURE_DEVOPS_TOKEN, --token-stdin, --az-token) needs the scope 499b84ac-1321-427f-aa17-267ca6975798/.default, a user of this organization, and lasts about an hour)",
     );
     expectNoSecrets(r, ["wrong-token-xyz", Buffer.from(":wrong-token-xyz").toString("base64")]);
   });

@@ -21,6 +21,10 @@ export interface AzureState {
   notifications: { id: number; subscriptionId: string }[];
   /** The PAT it accepts; change it to make every call a 401. */
   pat: string;
+  /** The organization's projects and their work item types' states (GET _apis/projects, {project}/_apis/wit/workitemtypes). */
+  projects: { id: string; name: string; types: { name: string; states: { name: string; category: string }[] }[] }[];
+  /** Microsoft Entra ID access tokens it accepts as `Authorization: Bearer` (besides the PAT). */
+  bearerTokens: Set<string>;
   /** Whether secret consumer inputs come back as "********" (the cloud's behaviour). */
   maskSecrets: boolean;
 }
@@ -72,7 +76,7 @@ export const throttled = (retryAfterS: number): FakeReply => ({
  */
 export async function startAzureDevOps(o: { org?: string; pat?: string; maskSecrets?: boolean } = {}): Promise<AzureDevOpsFake> {
   const org = o.org ?? "fabrikam";
-  const state: AzureState = { subscriptions: new Map(), notifications: [], pat: o.pat ?? "test-pat-0123456789", maskSecrets: o.maskSecrets ?? true };
+  const state: AzureState = { subscriptions: new Map(), notifications: [], pat: o.pat ?? "test-pat-0123456789", bearerTokens: new Set(), projects: [], maskSecrets: o.maskSecrets ?? true };
   const base = `/${org}/_apis/hooks`;
   let origin = "";
 
@@ -83,6 +87,21 @@ export async function startAzureDevOps(o: { org?: string; pat?: string; maskSecr
   };
 
   const routes: Route<AzureState>[] = [
+    {
+      method: "GET",
+      path: `/${org}/_apis/projects`,
+      handler: () => ({ status: 200, body: { count: state.projects.length, value: state.projects.map((p) => ({ id: p.id, name: p.name, state: "wellFormed" })) } }),
+    },
+    {
+      method: "GET",
+      path: `/${org}/:project/_apis/wit/workitemtypes`,
+      handler: (_req, p) => {
+        const project = state.projects.find((x) => x.id === p.project || x.name === p.project);
+        if (!project) return vssError(404, "ProjectDoesNotExistWithNameException", `TF200016: The following project does not exist: ${p.project}.`);
+        const value = project.types.map((t) => ({ name: t.name, referenceName: `Microsoft.VSTS.WorkItemTypes.${t.name}`, states: t.states.map((s) => ({ ...s, color: "b2b2b2" })) }));
+        return { status: 200, body: { count: value.length, value } };
+      },
+    },
     {
       method: "GET",
       path: `${base}/subscriptions`,
@@ -156,7 +175,8 @@ export async function startAzureDevOps(o: { org?: string; pat?: string; maskSecr
     guard: (req) => {
       // Without credentials the cloud answers a 203 sign-in page, not a 401 (A.7's gotcha).
       if (!req.headers.authorization) return { status: 203, headers: { "content-type": "text/html; charset=utf-8" }, body: "<html><title>Azure DevOps Services | Sign In</title></html>" };
-      if (basicPassword(req.headers.authorization) !== state.pat) return { status: 401, headers: { "www-authenticate": 'Basic realm="https://dev.azure.com/"' }, body: "" };
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization)?.[1];
+      if (bearer !== undefined ? !state.bearerTokens.has(bearer) : basicPassword(req.headers.authorization) !== state.pat) return { status: 401, headers: { "www-authenticate": 'Basic realm="https://dev.azure.com/"' }, body: "" };
       if (!req.url.pathname.toLowerCase().startsWith(`/${org.toLowerCase()}/`)) {
         return vssError(404, "OrganizationNotFoundException", `VS800075: The project collection ${req.url.pathname.split("/")[1]} does not exist.`);
       }

@@ -1,4 +1,4 @@
-import { type KeyObject, createPublicKey, randomBytes, verify } from "node:crypto";
+import { type KeyObject, createHmac, createPublicKey, randomBytes, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeReply, type FakeRequest, type FakeServer, type Route, startFake } from "./server.js";
@@ -20,6 +20,8 @@ export interface FakeWebhook {
   filters: Record<string, string>;
   excludeBody: boolean;
   enabled: boolean;
+  /** Jira 10: what it signs each delivery with (X-Hub-Signature). */
+  secret?: string;
 }
 
 export interface JiraState {
@@ -30,6 +32,10 @@ export interface JiraState {
   users: FakeJiraUser[];
   requestTokens: Map<string, { secret: string; consumer: string; verifier?: string; user?: string; denied?: boolean }>;
   accessTokens: Map<string, { secret: string; consumer: string; user: string }>;
+  /** Projects and the statuses of their workflows (GET /rest/api/2/project, /project/{id}/statuses). */
+  projects: { id: string; key: string; issueTypes: { name: string; statuses: { id: string; name: string; category: "new" | "indeterminate" | "done" }[] }[] }[];
+  /** Personal access tokens (Jira DC 8.14+, `Authorization: Bearer`) -> the user they act for. */
+  personalTokens: Map<string, string>;
   webhooks: Map<string, FakeWebhook>;
   nextWebhookId: number;
   /** Every (consumer, token, timestamp, nonce) accepted: a second use is `nonce_used`. */
@@ -48,6 +54,13 @@ export interface JiraFake extends FakeServer<JiraState> {
   deny(requestToken: string): void;
   /** An access token as if the OAuth dance had happened, for tests of the REST calls. */
   grant(consumer: string, user?: string): string;
+  /**
+   * Jira sends an event to the webhook's URL (its origin swapped for `to`, where the receiver
+   * listens): Jira 10 signs the body with the webhook's secret, as `X-Hub-Signature: sha256=<hex>`.
+   */
+  fire(webhookId: string, body: string, to: string): Promise<{ status: number; body: unknown }>;
+  /** A personal access token of that user, as made on Jira's profile page. */
+  personalToken(user?: string): string;
   /** Wraps a route handler in Jira's checks for a REST call (OAuth1 signature, access token): for routes added from outside. */
   rest(handler: RestHandler): Route<JiraState>["handler"];
 }
@@ -154,6 +167,8 @@ export async function startJira(
     users: o.users ?? DEFAULT_USERS.map((u) => ({ ...u })),
     requestTokens: new Map(),
     accessTokens: new Map(),
+    personalTokens: new Map(),
+    projects: [],
     webhooks: new Map(),
     nextWebhookId: 1,
     nonces: new Set(),
@@ -168,6 +183,11 @@ export async function startJira(
   const rest =
     (handler: RestHandler): Route<JiraState>["handler"] =>
     (req, params) => {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+      if (bearer !== undefined) {
+        const user = state.users.find((u) => u.name === state.personalTokens.get(bearer));
+        return user ? handler(req, params, user) : { status: 401, headers: { "x-seraph-loginreason": "AUTHENTICATED_FAILED" }, body: { errorMessages: ["Client must be authenticated to access this resource."], errors: {} } };
+      }
       const v = verifyOAuth(state, req);
       if (!v) return { status: 401, body: { errorMessages: ["You are not authenticated. Authentication required to perform this operation."], errors: {} } };
       if (!v.ok) return v.reply;
@@ -177,33 +197,64 @@ export async function startJira(
     };
 
   const webhookPath = () => (Number(state.version.split(".")[0]) >= 10 ? "/rest/jira-webhook/1.0/webhooks" : "/rest/webhooks/1.0/webhook");
-  const hookAnswer = (w: FakeWebhook) => ({
-    name: w.name,
-    url: w.url,
-    excludeBody: w.excludeBody,
-    filters: w.filters,
-    events: w.events,
-    enabled: w.enabled,
-    self: `${state.selfUrl}${webhookPath()}/${w.id}`,
-    lastUpdatedUser: "admin",
-    lastUpdatedDisplayName: "Alice Admin",
-    lastUpdated: 1709280000123,
-  });
+  const jira10 = () => Number(state.version.split(".")[0]) >= 10;
+  /** Each version answers in its own shape: Jira 10 has a numeric id, `active` and `configuration`, and never shows the secret. */
+  const hookAnswer = (w: FakeWebhook) =>
+    jira10()
+      ? {
+          id: Number(w.id),
+          name: w.name,
+          url: w.url,
+          active: w.enabled,
+          events: w.events,
+          configuration: { FILTERS: w.filters["issue-related-events-section"] ?? "", EXCLUDE_BODY: String(w.excludeBody) },
+          scopeType: "global",
+          sslVerificationRequired: true,
+          createdDate: 1709280000123,
+          updatedDate: 1709280000123,
+        }
+      : {
+          name: w.name,
+          url: w.url,
+          excludeBody: w.excludeBody,
+          filters: w.filters,
+          events: w.events,
+          enabled: w.enabled,
+          self: `${state.selfUrl}${webhookPath()}/${w.id}`,
+          lastUpdatedUser: "admin",
+          lastUpdatedDisplayName: "Alice Admin",
+          lastUpdated: 1709280000123,
+        };
+  /**
+   * The body the version takes, and only that: Jira 10 reads the JQL from configuration.FILTERS and
+   * silently ignores a 9.x `filters` (JRASERVER-78733), so this fake refuses one rather than fire
+   * for every issue; Jira 9 has no configuration and no secret.
+   */
   const checkHook = (req: FakeRequest): FakeWebhook | FakeReply => {
     const b = req.json<Record<string, unknown>>();
     const bad = (key: string, message: string): FakeReply => ({ status: 400, body: { messages: [{ key, message }] } });
     if (typeof b.name !== "string" || !b.name) return bad("webhooks.empty.name", "The name of the WebHook must not be empty.");
     if (typeof b.url !== "string" || !/^https?:\/\/[^/]+/.test(b.url)) return bad("webhooks.invalid.url", "The URL of the WebHook is not valid.");
     if (!Array.isArray(b.events) || b.events.length === 0 || !b.events.every((e) => typeof e === "string")) return bad("webhooks.empty.events", "A WebHook needs events.");
-    return {
-      id: "",
-      name: b.name,
-      url: b.url,
-      events: b.events as string[],
-      filters: (b.filters ?? {}) as Record<string, string>,
-      excludeBody: b.excludeBody === true,
-      enabled: b.enabled !== false,
-    };
+    const base = { id: "", name: b.name, url: b.url, events: b.events as string[] };
+    if (jira10()) {
+      const stale = ["filters", "excludeBody", "excludeIssueDetails", "enabled"].find((k) => k in b);
+      if (stale) return bad("webhooks.unknown.field", `Unrecognized field "${stale}": Jira 10 reads configuration.FILTERS and configuration.EXCLUDE_BODY.`);
+      const conf = b.configuration as Record<string, unknown> | undefined;
+      if (typeof conf !== "object" || conf === null || Object.values(conf).some((v) => typeof v !== "string")) {
+        return bad("webhooks.invalid.configuration", "configuration must map names to strings.");
+      }
+      return {
+        ...base,
+        filters: { "issue-related-events-section": (conf.FILTERS as string | undefined) ?? "" },
+        excludeBody: conf.EXCLUDE_BODY === "true",
+        enabled: b.active !== false,
+        ...(conf.secret ? { secret: conf.secret as string } : {}),
+      };
+    }
+    const newer = ["configuration", "secret", "active"].find((k) => k in b);
+    if (newer) return bad("webhooks.unknown.field", `Unrecognized field "${newer}" (Jira ${state.version}).`);
+    return { ...base, filters: (b.filters ?? {}) as Record<string, string>, excludeBody: b.excludeBody === true, enabled: b.enabled !== false };
   };
   /** Both webhook resources exist as routes; the one the version does not have answers 404. */
   const hooks =
@@ -274,6 +325,18 @@ export async function startJira(
       path: "/rest/api/2/myself",
       handler: rest((_req, _p, u) => ({ status: 200, body: { ...publicUser(u, state.selfUrl), locale: "en_GB", groups: { size: 1, items: [] }, expand: "groups,applicationRoles" } })),
     },
+    { method: "GET", path: "/rest/api/2/project", handler: rest(() => ({ status: 200, body: state.projects.map((p) => ({ id: p.id, key: p.key, name: p.key })) })) },
+    {
+      method: "GET",
+      path: "/rest/api/2/project/:id/statuses",
+      handler: rest((_req, p) => {
+        const project = state.projects.find((x) => x.id === p.id || x.key === p.id);
+        if (!project) return jiraError(404, `No project could be found with key '${p.id}'.`);
+        const category = { new: { id: 2, key: "new" }, indeterminate: { id: 4, key: "indeterminate" }, done: { id: 3, key: "done" } };
+        const body = project.issueTypes.map((t) => ({ name: t.name, subtask: false, statuses: t.statuses.map((s) => ({ id: s.id, name: s.name, statusCategory: category[s.category] })) }));
+        return { status: 200, body };
+      }),
+    },
     {
       method: "GET",
       path: "/rest/api/2/user",
@@ -343,6 +406,21 @@ export async function startJira(
     grant: (consumer: string, user = "admin") => {
       const t = token();
       state.accessTokens.set(t, { secret: token(), consumer, user });
+      return t;
+    },
+    fire: async (webhookId: string, body: string, to: string) => {
+      const w = state.webhooks.get(webhookId);
+      if (!w) throw new Error(`fake Jira: no webhook ${webhookId}`);
+      const target = new URL(w.url);
+      const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8" };
+      if (w.secret) headers["x-hub-signature"] = `sha256=${createHmac("sha256", w.secret).update(body).digest("hex")}`;
+      const res = await fetch(`${to}${target.pathname}${target.search}`, { method: "POST", headers, body });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    personalToken: (user = "admin") => {
+      const t = `pat-${token()}`;
+      state.personalTokens.set(t, user);
       return t;
     },
     rest,

@@ -1,8 +1,9 @@
 import { UpstreamError } from "../../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, parseJson } from "../../http/client.js";
 import { bodyDetail } from "../../http/errors.js";
-import type { JiraCredentials } from "../../config/credentials.js";
+import { type JiraAuth, isJiraToken } from "../../config/credentials.js";
 import type { Deps } from "../../deps.js";
+import { JIRA10_WEBHOOKS, LEGACY_WEBHOOKS, fromWire, jira10Body, legacyBody, majorVersion } from "./webhook-shapes.js";
 import { OAuthSigner, loadPrivateKey, oauthProblemError, readOAuthProblem, stageOf } from "./oauth.js";
 
 export interface JiraUser {
@@ -19,6 +20,8 @@ export interface JiraWebhookBody {
   events: string[];
   filters?: Record<string, string>;
   excludeBody: boolean;
+  /** Jira 10 signs every delivery with it; Jira 9 has no such field. */
+  secret?: string;
 }
 
 export interface JiraWebhook extends JiraWebhookBody {
@@ -30,9 +33,6 @@ export interface JiraWebhook extends JiraWebhookBody {
   lastUpdated?: number;
 }
 
-const LEGACY_WEBHOOKS = "/rest/webhooks/1.0/webhook";
-/** Jira 10 moved the webhook resource (Sentry issues #88722, #92806). */
-const JIRA10_WEBHOOKS = "/rest/jira-webhook/1.0/webhooks";
 
 /** A Jira issue with the fields search and link read. */
 export interface JiraIssue {
@@ -48,13 +48,21 @@ const ISSUE_FIELDS = "summary,status,assignee";
 
 const NOT_FOUND = { message: "Jira has no such resource", hint: "check the Jira base URL, including any context path such as /jira" };
 
-/** The HTTP client with Jira's words for its errors: every `oauth_problem`, and the usual statuses. */
-export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient {
+const REFUSED_PAT = {
+  message: "Jira refused the personal access token",
+  hint: "it may have expired or been revoked: make a new one (Jira profile > Personal Access Tokens) and run 'hooksync login jira --token-stdin' again, or set JIRA_API_TOKEN",
+};
+
+/**
+ * The HTTP client with Jira's words for its errors: every `oauth_problem` when signing with OAuth
+ * (consumerKey given), and the usual statuses.
+ */
+export function jiraHttp(base: BaseHttpOptions, consumerKey?: string): HttpClient {
   return new HttpClient({
     ...base,
     service: "Jira",
     advice: {
-      401: { message: "Jira refused the OAuth credentials", hint: "run 'hooksync oauth jira' again" },
+      401: consumerKey === undefined ? REFUSED_PAT : { message: "Jira refused the OAuth credentials", hint: "run 'hooksync oauth jira' again" },
       403: {
         message: "Jira denied it",
         hint: "the signed-in Jira user lacks the permission: webhooks need a Jira System Administrator (sign in as one with 'hooksync oauth jira')",
@@ -62,6 +70,7 @@ export function jiraHttp(base: BaseHttpOptions, consumerKey: string): HttpClient
       404: NOT_FOUND,
     },
     readError: (res, req) => {
+      if (consumerKey === undefined) return undefined;
       const problem = readOAuthProblem(res);
       return problem && oauthProblemError(problem, stageOf(req.url), consumerKey, req.url);
     },
@@ -78,60 +87,81 @@ export function signerFor(deps: Pick<Deps, "randomBytes" | "now">, consumerKey: 
   });
 }
 
-export function clientFromCredentials(creds: JiraCredentials, base: BaseHttpOptions, deps: Pick<Deps, "randomBytes" | "now">): JiraClient {
+/** A personal access token rides every request as it is; OAuth signs each attempt anew. */
+export const bearer = (token: string): Sign => () => ({ authorization: `Bearer ${token}` });
+
+type Sign = NonNullable<HttpRequest["sign"]>;
+
+/** The client for whichever way the integration signs in: OAuth 1.0a or a personal access token. */
+export function clientFromCredentials(creds: JiraAuth, base: BaseHttpOptions, deps: Pick<Deps, "randomBytes" | "now">): JiraClient {
+  if (isJiraToken(creds)) return new JiraClient(jiraHttp(base), creds.baseUrl, bearer(creds.token));
   const signer = signerFor(deps, creds.consumerKey, creds.privateKey, "the stored private key");
-  return new JiraClient(jiraHttp(base, creds.consumerKey), creds.baseUrl, signer, creds.accessToken);
+  return new JiraClient(jiraHttp(base, creds.consumerKey), creds.baseUrl, signer.signWith(creds.accessToken));
 }
 
-/** Jira Server's REST, every call signed with the stored access token. */
+/** Jira Server's REST, every call authenticated the integration's way (sign). */
 export class JiraClient {
-  private webhooksPath?: Promise<string>;
+  private major?: Promise<number>;
 
   constructor(
     private readonly http: HttpClient,
     readonly baseUrl: string,
-    private readonly signer: OAuthSigner,
-    private readonly accessToken: string,
+    private readonly sign: Sign,
   ) {}
 
   private call(method: HttpRequest["method"], path: string, what: string, extra: Partial<HttpRequest> = {}): HttpRequest {
-    return { method, url: new URL(`${this.baseUrl}${path}`), what, sign: this.signer.signWith(this.accessToken), ...extra };
+    return { method, url: new URL(`${this.baseUrl}${path}`), what, sign: this.sign, ...extra };
   }
 
   async serverInfo(): Promise<{ version?: string; versionNumbers?: number[] }> {
     return this.http.json(this.call("GET", "/rest/api/2/serverInfo", "read the server info"));
   }
 
-  /** Which webhook resource this server has, read once from serverInfo's versionNumbers. */
-  webhooks(): Promise<string> {
-    return (this.webhooksPath ??= this.serverInfo().then((info) => ((info.versionNumbers?.[0] ?? 0) >= 10 ? JIRA10_WEBHOOKS : LEGACY_WEBHOOKS)));
+  /** Whether this is Jira 10 or later (the webhook resource, its shapes, signed deliveries), read once from serverInfo. */
+  async isJira10(): Promise<boolean> {
+    return (await (this.major ??= this.serverInfo().then(majorVersion))) >= 10;
+  }
+
+  /** Which webhook resource this server has. */
+  async webhooks(): Promise<string> {
+    return (await this.isJira10()) ? JIRA10_WEBHOOKS : LEGACY_WEBHOOKS;
+  }
+
+  private async wire(body: JiraWebhookBody): Promise<Record<string, unknown>> {
+    return (await this.isJira10()) ? jira10Body(body) : legacyBody(body);
   }
 
   async listWebhooks(): Promise<JiraWebhook[]> {
     const raw = await this.http.json<unknown>(this.call("GET", await this.webhooks(), "list webhooks"));
     const list = Array.isArray(raw) ? raw : Array.isArray((raw as { values?: unknown })?.values) ? (raw as { values: unknown[] }).values : null;
     if (!list) throw new UpstreamError("Jira's webhook list is not a list", "is the Jira base URL right?");
-    return list.map((w) => withId(w as Omit<JiraWebhook, "id"> & { id?: string | number }));
+    return list.map((w) => withId(fromWire(w as Record<string, unknown>)));
   }
 
   /** Jira answers 201 with the webhook, or (some versions) 204 with nothing: then it is found by name. */
   async createWebhook(body: JiraWebhookBody): Promise<JiraWebhook> {
-    const res = await this.http.request(this.call("POST", await this.webhooks(), "create the webhook", { json: body }));
-    if (res.text.trim()) return withId(parseJson(res, "Jira", "create the webhook"));
+    const res = await this.http.request(this.call("POST", await this.webhooks(), "create the webhook", { json: await this.wire(body) }));
+    if (res.text.trim()) return withId(fromWire(parseJson(res, "Jira", "create the webhook")));
     const created = (await this.listWebhooks()).find((w) => w.name === body.name && w.url === body.url);
     if (!created) throw new UpstreamError("Jira accepted the webhook but does not list it", "run 'hooksync subscriptions jira' to look");
     return created;
   }
 
   async updateWebhook(id: string, body: JiraWebhookBody): Promise<JiraWebhook> {
-    const res = await this.http.request(this.call("PUT", `${await this.webhooks()}/${encodeURIComponent(id)}`, "update the webhook", { json: body }));
-    return res.text.trim() ? withId({ ...parseJson<JiraWebhook>(res, "Jira", "update the webhook"), id }) : { ...body, id };
+    const res = await this.http.request(this.call("PUT", `${await this.webhooks()}/${encodeURIComponent(id)}`, "update the webhook", { json: await this.wire(body) }));
+    const { secret: _kept, ...shown } = body;
+    return res.text.trim() ? withId({ ...fromWire(parseJson(res, "Jira", "update the webhook")), id }) : { ...shown, id };
   }
 
   /** False when Jira no longer has it. */
   async deleteWebhook(id: string): Promise<boolean> {
     const res = await this.http.request(this.call("DELETE", `${await this.webhooks()}/${encodeURIComponent(id)}`, "delete the webhook", { accept: [404] }));
     return res.status !== 404;
+  }
+
+  /** A GET of a REST resource, for readers kept beside this client. */
+  get<T>(path: string, what: string): Promise<T> {
+    return this.http.json(this.call("GET", path, what));
   }
 
   async myself(): Promise<JiraUser> {

@@ -1,18 +1,16 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import jsonwebtoken from "jsonwebtoken";
 import { isObject } from "../schema.js";
 
 /**
  * The HS256 JWT that Jira Server carries in the webhook URL (`/hooks/jira/<jwt>`), signed with
- * the integration's webhook secret. Hand-written: the whole job is ~40 lines, and a library that
- * accepts several algorithms is exactly what the `alg: none` and HS/RS-swap attacks exploit.
+ * the integration's webhook secret. jsonwebtoken does the signing and checking, pinned to HS256:
+ * a verifier that accepts several algorithms is what the `alg: none` and HS/RS-swap attacks use.
  */
-const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
+const ALGORITHM = "HS256";
 
+/** No iat: the URL `subscribe jira` registers stays the same from one run to the next. */
 export function signJwt(claims: Record<string, unknown>, secret: string): string {
-  const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const body = b64url(JSON.stringify(claims));
-  const sig = createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url");
-  return `${head}.${body}.${sig}`;
+  return jsonwebtoken.sign(claims, secret, { algorithm: ALGORITHM, noTimestamp: true });
 }
 
 export type Decoded = { ok: true; header: Record<string, unknown>; claims: Record<string, unknown> } | { ok: false; reason: string };
@@ -36,19 +34,30 @@ export function decodeJwt(token: string): Decoded {
 }
 
 export const BAD_SIGNATURE = "token signature does not verify";
+const EXPIRED = "token has expired";
+const NOT_YET = "token is not valid yet";
+
+/** jsonwebtoken's errors in the receiver's words (an exp or nbf that is not a number counts as failing it). */
+function reasonOf(err: unknown): string {
+  if (err instanceof jsonwebtoken.TokenExpiredError) return EXPIRED;
+  if (err instanceof jsonwebtoken.NotBeforeError) return NOT_YET;
+  const message = (err as Error).message;
+  if (/^invalid exp/.test(message)) return EXPIRED;
+  if (/^invalid nbf/.test(message)) return NOT_YET;
+  if (/signature/.test(message)) return BAD_SIGNATURE;
+  return `token refused: ${message}`;
+}
 
 /** Verifies signature, algorithm (HS256 only) and exp/nbf; returns the claims or why not. */
 export function verifyJwt(token: string, secret: string, nowMs: number): Decoded {
   const decoded = decodeJwt(token);
   if (!decoded.ok) return decoded;
-  if (decoded.header.alg !== "HS256") return { ok: false, reason: `token algorithm ${JSON.stringify(decoded.header.alg)} is not HS256` };
-  const [head, body, sig] = token.split(".") as [string, string, string];
-  const expected = createHmac("sha256", secret).update(`${head}.${body}`).digest();
-  const given = Buffer.from(sig, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: BAD_SIGNATURE };
-  const { exp, nbf } = decoded.claims;
-  const now = nowMs / 1000;
-  if (exp !== undefined && (typeof exp !== "number" || exp <= now)) return { ok: false, reason: "token has expired" };
-  if (nbf !== undefined && (typeof nbf !== "number" || nbf > now)) return { ok: false, reason: "token is not valid yet" };
+  // Said before the signature is looked at, so the answer names the algorithm that was tried.
+  if (decoded.header.alg !== ALGORITHM) return { ok: false, reason: `token algorithm ${JSON.stringify(decoded.header.alg)} is not HS256` };
+  try {
+    jsonwebtoken.verify(token, secret, { algorithms: [ALGORITHM], clockTimestamp: nowMs / 1000 });
+  } catch (err) {
+    return { ok: false, reason: reasonOf(err) };
+  }
   return decoded;
 }

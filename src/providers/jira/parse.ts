@@ -6,14 +6,17 @@ import { jiraRevision } from "./revision.js";
 
 const nullableId = v.optional(v.nullable(idString));
 
-const item = v.object({ field: v.optional(v.string()), from: nullableId, to: nullableId });
+/** Only a status item's ids are read (rule 5.1); an item of any other field is never looked into. */
+const statusItem = v.object({ from: nullableId, to: nullableId });
 
+/**
+ * What the sync rules read, and nothing else: a field no rule uses (the top-level timestamp a
+ * logger rewrote as text, issue.id, changelog.id) never refuses a payload. Rule 10 reads the
+ * revision from the raw body on its own terms.
+ */
 const payload = v.object({
-  webhookEvent: v.optional(v.string()),
-  timestamp: v.optional(v.number()),
   issue: v.optional(
     v.object({
-      id: v.optional(idString),
       key: v.optional(v.string()),
       fields: v.optional(
         v.object({
@@ -25,8 +28,10 @@ const payload = v.object({
       ),
     }),
   ),
-  changelog: v.optional(v.object({ id: v.optional(idString), items: v.optional(v.array(item)) })),
+  changelog: v.optional(v.object({ items: v.optional(v.array(v.unknown())) })),
 });
+
+const fieldOf = (item: unknown): string | undefined => (isObject(item) && typeof item.field === "string" ? item.field.toLowerCase() : undefined);
 
 const SYNCED_EVENTS = new Set(["jira:issue_updated", "jira:issue_created"]);
 
@@ -48,10 +53,11 @@ function parse(body: unknown): Parsed {
   if (!key) return { ok: false, event, integration: null, reason: "payload has no issue.key" };
 
   const items = p.changelog.items ?? [];
-  const revision = jiraRevision(p.timestamp, body);
+  const timestamp = isObject(body) && typeof body.timestamp === "number" ? body.timestamp : undefined;
+  const revision = jiraRevision(timestamp, body);
   const events: SyncEvent[] = [];
   const notes: string[] = [];
-  if (items.some((i) => i.field?.toLowerCase() === "assignee")) {
+  if (items.some((i) => fieldOf(i) === "assignee")) {
     // Rule 3.5: absence of the key is not an unassign (Sentry's data-loss bug on trimmed payloads).
     const rawFields = (body as { issue: { fields?: unknown } }).issue.fields;
     const assignee = p.issue?.fields?.assignee;
@@ -60,8 +66,11 @@ function parse(body: unknown): Parsed {
     else if (!assignee.emailAddress) notes.push("assignee has no email address");
     else events.push({ kind: "assignee", externalKey: key, email: assignee.emailAddress, revision });
   }
-  const status = items.findLast((i) => i.field?.toLowerCase() === "status");
-  if (status) {
+  const statusIndex = items.findLastIndex((i) => fieldOf(i) === "status");
+  if (statusIndex >= 0) {
+    const checked = check(statusItem, items[statusIndex], `changelog.items.${statusIndex}`);
+    if (!checked.ok) return { ok: false, event, integration: null, reason: checked.reason };
+    const status = checked.value;
     const project = p.issue?.fields?.project?.id;
     if (!status.to) notes.push("status change has no new status id");
     else if (!project) notes.push("payload has no issue.fields.project.id: status not synced");

@@ -1,5 +1,10 @@
 import { AuthError, UpstreamError } from "../../errors.js";
 import { type BaseHttpOptions, HttpClient, type HttpRequest, type HttpResponse } from "../../http/client.js";
+import { type VstsAuth, authorization, refusedHint } from "./auth.js";
+import { searchBaseUrl } from "./search-url.js";
+
+export { searchBaseUrl };
+
 
 export const PUBLISHER = "tfs";
 export const CONSUMER = "webHooks";
@@ -77,6 +82,7 @@ const NEEDS: Record<VstsAccess, { scopes: string; permission: string }> = {
   "work item updates": { scopes: "Work Items: read & write", permission: "permission to edit work items in their area paths" },
 };
 
+
 /** Azure DevOps Server without an extension a call needs (Search): an answer, not a failure, for callers that can do without. */
 export class NotInstalledError extends UpstreamError {}
 
@@ -86,10 +92,7 @@ export function vstsHttp(base: BaseHttpOptions, access: VstsAccess = "hooks"): H
     ...base,
     service: "Azure DevOps",
     advice: {
-      401: {
-        message: "the token was refused",
-        hint: `check AZURE_DEVOPS_EXT_PAT's scopes (${needs.scopes}), that it has not expired, and that it belongs to this organization`,
-      },
+      401: { message: "the token was refused", hint: refusedHint(needs.scopes) },
       403: { message: "Azure DevOps denied it", hint: `the token's user needs ${needs.permission}` },
       404: NOT_FOUND,
     },
@@ -113,18 +116,6 @@ function vssTypeKey(res: HttpResponse): string | undefined {
   }
 }
 
-/**
- * Where work item search is served: Azure DevOps Services from a host of its own
- * (almsearch.dev.azure.com/{organization}, {organization}.almsearch.visualstudio.com), Azure
- * DevOps Server from the collection URL itself.
- */
-export function searchBaseUrl(baseUrl: string): string {
-  const u = new URL(baseUrl);
-  if (u.hostname === "dev.azure.com") u.hostname = "almsearch.dev.azure.com";
-  else if (/^[^.]+\.visualstudio\.com$/.test(u.hostname)) u.hostname = u.hostname.replace(/\.visualstudio\.com$/, ".almsearch.visualstudio.com");
-  return u.href.replace(/\/+$/, "");
-}
-
 /** The fields search and link show of a work item. */
 const WORK_ITEM_FIELDS = "System.Id,System.Title,System.State,System.AssignedTo";
 
@@ -146,7 +137,7 @@ export interface WorkItemSearchResponse {
   infoCode?: number;
 }
 
-/** Azure DevOps REST: service hooks (protocols.md A) and the work items search and link read; Basic auth with the PAT. */
+/** Azure DevOps REST: service hooks (protocols.md A), work items, projects; Basic auth with a PAT, Bearer with an Entra ID token. */
 export class VstsClient {
   private readonly auth: string;
   private readonly searchUrl: string;
@@ -154,9 +145,9 @@ export class VstsClient {
   constructor(
     private readonly http: HttpClient,
     readonly baseUrl: string,
-    pat: string,
+    auth: VstsAuth,
   ) {
-    this.auth = `Basic ${Buffer.from(`:${pat}`).toString("base64")}`;
+    this.auth = authorization(auth);
     this.searchUrl = searchBaseUrl(baseUrl);
   }
 
@@ -171,6 +162,11 @@ export class VstsClient {
     return { method, url, what, ...extra, headers: { authorization: this.auth, "x-tfs-fedauthredirect": "Suppress", accept: "application/json", ...extra.headers } };
   }
 
+  /** A GET of a resource under the organization (`<project>/_apis/wit/...`), for readers kept beside this client. */
+  get<T>(path: string, what: string): Promise<T> {
+    return this.json(this.at(`${this.baseUrl}/${path}`, "GET", what));
+  }
+
   /** An error answer's text with no secret in it (HttpClient.detail). */
   detail = (res: HttpResponse): string | undefined => this.http.detail(res);
 
@@ -181,7 +177,7 @@ export class VstsClient {
   private parse<T>(res: HttpResponse, req: HttpRequest): T {
     // A 2xx HTML page is Azure DevOps' sign-in page: the token was not taken at all.
     if (/html/i.test(res.headers["content-type"] ?? "") || res.status === 203) {
-      throw new AuthError(`the token was refused (Azure DevOps answered ${req.what} with a sign-in page)`, "set AZURE_DEVOPS_EXT_PAT to a valid personal access token");
+      throw new AuthError(`the token was refused (Azure DevOps answered ${req.what} with a sign-in page)`, refusedHint("the scopes the call needs"));
     }
     try {
       return JSON.parse(res.text) as T;

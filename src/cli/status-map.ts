@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import type { StatusMapPlan } from "../trackers/status-map.js";
+import type { Context, ContextFactory } from "./context.js";
+import { type VstsFlags, addHttpOptions, addVstsTokenOptions, integrationFor, withJira, withVsts } from "./trackers.js";
+
+interface FetchOptions extends VstsFlags {
+  project?: string;
+  dryRun?: boolean;
+  replace?: boolean;
+}
+
+/** The tracker's statuses by category, written as status mappings. */
+async function runFetch(ctx: Context, opts: FetchOptions): Promise<StatusMapPlan[]> {
+  const { integration } = await integrationFor(ctx, undefined, opts.integration);
+  const { applyStatusMaps } = await import("../trackers/status-map.js");
+  const flags = { ...opts, integration: integration.externalId };
+  if (integration.provider === "vsts") {
+    const { vstsStatuses } = await import("../providers/vsts/work-item-states.js");
+    return withVsts(ctx, flags, async (s) => applyStatusMaps(s.store, integration, await vstsStatuses(s.client, opts.project), opts), "work items");
+  }
+  const { jiraStatuses } = await import("../providers/jira/statuses.js");
+  return withJira(ctx, flags, async (s) => applyStatusMaps(s.store, integration, await jiraStatuses(s.client, opts.project), opts));
+}
+
+const SHOWN = { create: ["created", "would create"], update: ["updated", "would update"], keep: ["kept", "would keep"] } as const;
+
+export function defineStatusMap(program: Command, context: ContextFactory): void {
+  const statusMap = program.command("status-map").description("status mappings (resolved/unresolved statuses per external project)");
+  addHttpOptions(
+    addVstsTokenOptions(
+      statusMap
+        .command("fetch")
+        .description("write status mappings from the tracker's own categories (Azure DevOps: Completed/Removed resolve; Jira: statusCategory done)")
+        .requiredOption("--integration <externalId>", "the integration whose tracker to ask")
+        .option("--project <id>", "only this external project (default: every project the tracker lists)")
+        .option("--dry-run", "show what would be written; change nothing")
+        .option("--replace", "also overwrite mappings written by hand (import); fetch leaves them alone otherwise"),
+    ),
+  ).action(async (opts: FetchOptions, cmd: Command) => {
+    const ctx = context(cmd);
+    const plans = await runFetch(ctx, opts);
+    if (ctx.json) return ctx.out.json(plans);
+    for (const p of plans) {
+      const verb = SHOWN[p.action][opts.dryRun ? 1 : 0];
+      ctx.out.text(`${verb} ${p.externalProject}  resolved: ${p.resolvedStatus.join(", ") || "-"}; unresolved: ${p.unresolvedStatus.join(", ") || "-"}${p.note ? `  (${p.note})` : ""}`);
+    }
+    if (opts.dryRun) ctx.out.info("dry run: nothing was changed");
+  });
+}

@@ -1,0 +1,30 @@
+import type { Db } from "./db.js";
+
+export type JiraWebhookAuthMode = "jwt" | "signature";
+
+export interface JiraWebhookAuth {
+  mode: JiraWebhookAuthMode;
+  /** Until when (ms since the epoch) both forms are taken; null: only mode. */
+  bothUntil: number | null;
+}
+
+/** How each Jira integration's deliveries are verified (table jira_webhook_auth; no row is 'jwt'). */
+export class JiraWebhookAuthRepo {
+  private readonly one;
+  private readonly upsert;
+
+  constructor(db: Db) {
+    this.one = db.prepare<[number], JiraWebhookAuth>(`SELECT mode, both_until AS bothUntil FROM jira_webhook_auth WHERE integration_id = ?`);
+    this.upsert = db.prepare<[number, string, number | null]>(`
+      INSERT INTO jira_webhook_auth (integration_id, mode, both_until) VALUES (?, ?, ?)
+      ON CONFLICT (integration_id) DO UPDATE SET mode = excluded.mode, both_until = excluded.both_until`);
+  }
+
+  of(integrationId: number): JiraWebhookAuth {
+    return this.one.get(integrationId) ?? { mode: "jwt", bothUntil: null };
+  }
+
+  set(integrationId: number, auth: JiraWebhookAuth): void {
+    this.upsert.run(integrationId, auth.mode, auth.bothUntil);
+  }
+}
