@@ -11,6 +11,8 @@ import { terminalPrompter } from "../src/io/prompt.js";
 import { openStore } from "../src/store/store.js";
 
 export const ROOT = join(import.meta.dirname, "..");
+/** testDeps' fixed clock, in ms; the fake Jira shares it so OAuth timestamps fall inside its window. */
+export const NOW = Date.parse("2026-01-02T03:04:05.000Z");
 export const fixture = (name: string) => join(ROOT, "test", "fixtures", name);
 
 /** A fresh directory removed after the test file. */
@@ -62,7 +64,7 @@ export function testDeps(o: TestDepsOptions = {}): { deps: Deps; output: () => {
   };
   const deps: Deps = {
     io,
-    now: o.now ?? (() => new Date("2026-01-02T03:04:05.000Z")),
+    now: o.now ?? (() => new Date(NOW)),
     randomBytes,
     openStore: async (path, opts) => openStore(path, opts),
     http: o.http ?? (async () => new Agent()),

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzureDevOps, type AzureDevOpsFake } from "../fakes/azure-devops.js";
 import { run, tempDir } from "../helpers.js";
-import { expectNoSecrets, jiraWorld, trackerStore } from "../trackers.js";
+import { expectNoSecrets, jiraWorld, trackerStore } from "../world.js";
 
 const json = (stdout: string) => JSON.parse(stdout) as { ok: boolean; checks: { check: string; verdict: string; detail: string }[] };
 

@@ -7,7 +7,7 @@ import { main } from "../../src/cli/main.js";
 import { generateRsaKeyPair } from "../../src/providers/jira/oauth.js";
 import { type JiraFake, TEST_KEY_PEM, oauthProblem, startJira } from "../fakes/jira.js";
 import { ROOT, run, runBin, testDeps } from "../helpers.js";
-import { JIRA_ID, NOW, expectNoSecrets, jiraWorld } from "../trackers.js";
+import { JIRA_ID, NOW, expectNoSecrets, jiraWorld } from "../world.js";
 
 const w = jiraWorld();
 let keyFile: string;

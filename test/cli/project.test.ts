@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { testDeps } from "../helpers.js";
-import { outboundWorld } from "../outbound.js";
+import { outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 

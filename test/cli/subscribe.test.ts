@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type AzureDevOpsFake, startAzureDevOps, throttled, vssError } from "../fakes/azure-devops.js";
 import { main } from "../../src/cli/main.js";
 import { run, tempDir, testDeps } from "../helpers.js";
-import { VSTS_ID, VSTS_SECRET, expectNoSecrets, trackerStore } from "../trackers.js";
+import { VSTS_ID, VSTS_SECRET, expectNoSecrets, trackerStore } from "../world.js";
 
 const PAT = "test-pat-0123456789";
 const URL_BASE = "https://hooksync.example.com";

@@ -3,17 +3,16 @@ import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fixture, ROOT, run, runBin, tempDir } from "../helpers.js";
-import { loadFixture, VSTS_ID } from "../world.js";
+import { ROOT, run, runBin, tempDir } from "../helpers.js";
+import { VSTS_ID, VSTS_SECRET, datasetFile, loadFixture } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
-const SECRET = "vsts-test-secret-0123456789";
 
 describe("serve and replay writing the same store at once", () => {
   it("answers every delivery and finishes the replay: no SQLITE_BUSY reaches the user", async () => {
     const db = join(dir.path, "store.db");
-    expect((await run(["import", fixture("dataset.json"), "--db", db])).code).toBe(0);
+    expect((await run(["import", datasetFile(dir.path), "--db", db])).code).toBe(0);
 
     const payload = loadFixture("vsts-workitem-updated.json");
     const lines: string[] = [];
@@ -45,7 +44,7 @@ describe("serve and replay writing the same store at once", () => {
       body.notificationId = 100_000 + n;
       const res = await fetch(`${url}/hooks/vsts`, {
         method: "POST",
-        headers: { "content-type": "application/json", "shared-secret": SECRET },
+        headers: { "content-type": "application/json", "shared-secret": VSTS_SECRET },
         body: JSON.stringify(body),
       });
       statuses.push(res.status);

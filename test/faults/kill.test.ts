@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, run, runBin, tempDir } from "../helpers.js";
-import { loadFixture, VSTS_ID } from "../world.js";
+import { VSTS_ID, loadFixture } from "../world.js";
 
 const WORK_ITEMS = 1000;
 const PAYLOADS = 100_000;

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { Lookup } from "../../src/receiver/apply.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture } from "../helpers.js";
-import { JIRA_ID, world } from "../world.js";
-import { JIRA_SECRET, receiver } from "./harness.js";
+import { JIRA_ID, JIRA_SECRET, world } from "../world.js";
+import { receiver } from "./harness.js";
 
 const raw = (name: string) => readFileSync(fixture(name));
 const VSTS_UPDATED = raw("vsts-workitem-updated.json");

@@ -5,8 +5,8 @@ import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture } from "../helpers.js";
-import { JIRA_ID, VSTS_ID, world } from "../world.js";
-import { JIRA_SECRET, receiver, VSTS_SECRET } from "./harness.js";
+import { JIRA_ID, JIRA_SECRET, VSTS_ID, VSTS_SECRET, world } from "../world.js";
+import { receiver } from "./harness.js";
 
 const raw = (name: string) => readFileSync(fixture(name));
 const VSTS_UPDATED = raw("vsts-workitem-updated.json");

@@ -1,10 +1,12 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fixture, run, tempDir } from "../helpers.js";
+import { run, tempDir } from "../helpers.js";
+import { datasetFile } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
+const dataset = datasetFile(dir.path);
 let n = 0;
 const freshDb = () => join(dir.path, `store-${n++}.db`);
 
@@ -15,16 +17,16 @@ async function importJson(db: string, data: unknown) {
 describe("import", () => {
   it("creates the store file with mode 0600", async () => {
     const db = freshDb();
-    const r = await run(["import", fixture("dataset.json"), "--db", db]);
+    const r = await run(["import", dataset, "--db", db]);
     expect(r.code).toBe(0);
     expect(statSync(db).mode & 0o777).toBe(0o600);
   });
 
   it("is idempotent: the same file twice changes nothing", async () => {
     const db = freshDb();
-    const first = JSON.parse((await run(["import", fixture("dataset.json"), "--db", db, "--json"])).stdout);
+    const first = JSON.parse((await run(["import", dataset, "--db", db, "--json"])).stdout);
     expect(first.issues).toEqual({ created: 4, updated: 0, unchanged: 0 });
-    const second = JSON.parse((await run(["import", fixture("dataset.json"), "--db", db, "--json"])).stdout);
+    const second = JSON.parse((await run(["import", dataset, "--db", db, "--json"])).stdout);
     for (const tally of Object.values(second) as { created: number; updated: number }[]) {
       expect(tally.created + tally.updated).toBe(0);
     }
@@ -40,7 +42,7 @@ describe("import", () => {
 
   it("updates what changed and counts it", async () => {
     const db = freshDb();
-    await run(["import", fixture("dataset.json"), "--db", db]);
+    await run(["import", dataset, "--db", db]);
     const r = await importJson(db, { issues: [{ id: "WEB-1", project: "web", title: "Renamed", status: "resolved" }] });
     expect(JSON.parse(r.stdout).issues).toEqual({ created: 0, updated: 1, unchanged: 0 });
     const list = JSON.parse((await run(["issue", "list", "--json", "--db", db])).stdout);
