@@ -122,9 +122,9 @@ describe("subscribe vsts", () => {
 
   it("on a terminal asks for the PAT without echoing it", async () => {
     const stdin = new PassThrough();
-    const { deps, output } = testDeps({ tty: true, stdin });
+    const { deps, output, prompted } = testDeps({ tty: true, stdin });
     const done = main(["subscribe", "vsts", "--url", URL_BASE, "--db", db], deps);
-    for (let i = 0; i < 300 && !output().stderr.includes("personal access token"); i++) await new Promise((r) => setTimeout(r, 10));
+    await prompted("personal access token");
     stdin.write(`${PAT}\r`);
     expect(await done).toBe(0);
     expect(az.state.subscriptions.size).toBe(1);

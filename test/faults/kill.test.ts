@@ -74,7 +74,8 @@ describe("kill -9 in the middle of a replay", () => {
     const progress = () => (watcher.prepare("SELECT COUNT(*) AS n FROM activity").get() as { n: number }).n;
     let exited = false;
     child.on("exit", () => (exited = true));
-    while (progress() < 40_000 && !exited) await new Promise((r) => setTimeout(r, 10));
+    // Killed mid-run: once 40,000 rows are in, with the replay still going.
+    await expect.poll(() => exited || progress() >= 40_000, { timeout: 60_000, interval: 10 }).toBe(true);
     expect(exited).toBe(false);
     watcher.close();
     child.kill("SIGKILL");
