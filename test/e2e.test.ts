@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { fixture, ndjson, ROOT, runBin, tempDir } from "./helpers.js";
+import { latestVersion } from "../src/store/db.js";
+import { ndjson, ROOT, runBin, tempDir } from "./helpers.js";
+import { JIRA_ID, VSTS_ID, datasetFile } from "./world.js";
 
 describe("the built CLI, as a user runs it", () => {
   it("init, import, replay --json, issue list and activity", async () => {
@@ -10,10 +12,10 @@ describe("the built CLI, as a user runs it", () => {
       const env = { HOOKSYNC_DB: join(dir.path, "store.db") };
       const init = await runBin(["init"], { env });
       expect(init).toMatchObject({ code: 0, stderr: "" });
-      expect(init.stdout).toBe(`store ready: ${env.HOOKSYNC_DB} (schema version ${init.stdout.match(/version (\d+)/)![1]})\n`);
+      expect(init.stdout).toBe(`store ready: ${env.HOOKSYNC_DB} (schema version ${latestVersion})\n`);
       expect(statSync(env.HOOKSYNC_DB).mode & 0o777).toBe(0o600);
 
-      const imported = await runBin(["import", fixture("dataset.json")], { env });
+      const imported = await runBin(["import", datasetFile(dir.path)], { env });
       expect(imported.code).toBe(0);
       expect(imported.stdout).toMatch(/^imported: organizations 2 new; projects 3 new; users 6 new;/);
 
@@ -25,10 +27,10 @@ describe("the built CLI, as a user runs it", () => {
 
       const list = await runBin(["issue", "list", "--json"], { env });
       expect(JSON.parse(list.stdout)).toEqual([
-        { id: "BACKEND-1", project: "backend", title: "TypeError in checkout", status: "unresolved", assignee: "fabrikamfiber3@hotmail.com", links: [{ integration: "c12d0eb8-e382-443b-9f9c-c52cba5014c2", externalKey: "5" }] },
-        { id: "BACKEND-2", project: "backend", title: "Timeout calling payments", status: "resolved", assignee: null, links: [{ integration: "jira-1", externalKey: "PRJA-37" }] },
-        { id: "OPS-1", project: "ops", title: "Disk full on db-2", status: "unresolved", assignee: null, links: [{ integration: "c12d0eb8-e382-443b-9f9c-c52cba5014c2", externalKey: "5" }] },
-        { id: "WEB-1", project: "web", title: "Login button misaligned", status: "resolved", assignee: null, links: [{ integration: "jira-1", externalKey: "PRJA-37" }] },
+        { id: "BACKEND-1", project: "backend", title: "TypeError in checkout", status: "unresolved", assignee: "fabrikamfiber3@hotmail.com", links: [{ integration: VSTS_ID, externalKey: "5" }] },
+        { id: "BACKEND-2", project: "backend", title: "Timeout calling payments", status: "resolved", assignee: null, links: [{ integration: JIRA_ID, externalKey: "PRJA-37" }] },
+        { id: "OPS-1", project: "ops", title: "Disk full on db-2", status: "unresolved", assignee: null, links: [{ integration: VSTS_ID, externalKey: "5" }] },
+        { id: "WEB-1", project: "web", title: "Login button misaligned", status: "resolved", assignee: null, links: [{ integration: JIRA_ID, externalKey: "PRJA-37" }] },
       ]);
 
       const activity = await runBin(["activity", "--issue", "WEB-1", "--json"], { env });
@@ -49,7 +51,7 @@ describe("the built CLI, as a user runs it", () => {
     try {
       const env = { HOOKSYNC_DB: join(dir.path, "s.db") };
       await runBin(["init"], { env });
-      await runBin(["import", fixture("dataset.json")], { env });
+      await runBin(["import", datasetFile(dir.path)], { env });
       const r = await runBin(["replay", "-", "--json", "--dry-run"], { env, stdin: '{"not":"a payload"}\n' });
       expect(r.code).toBe(1);
       expect(ndjson(r.stdout)).toEqual([

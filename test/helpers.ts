@@ -11,12 +11,59 @@ import { terminalPrompter } from "../src/io/prompt.js";
 import { openStore } from "../src/store/store.js";
 
 export const ROOT = join(import.meta.dirname, "..");
+/** testDeps' fixed clock, in ms; the fake Jira shares it so OAuth timestamps fall inside its window. */
+export const NOW = Date.parse("2026-01-02T03:04:05.000Z");
 export const fixture = (name: string) => join(ROOT, "test", "fixtures", name);
 
 /** A fresh directory removed after the test file. */
 export function tempDir(): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), "hooksync-test-"));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * What streams write, as text, and a wait on it: until(part) resolves once the text so far holds
+ * part (a string, or a pattern and then its match), and fails after timeoutMs or, given
+ * `ended`, once that settles first. The one way tests wait for a prompt or a log line.
+ */
+export function watchText(streams: NodeJS.ReadableStream[], ended?: Promise<unknown>) {
+  let text = "";
+  const waiters = new Set<() => void>();
+  const changed = () => {
+    for (const w of waiters) w();
+  };
+  for (const s of streams) {
+    s.on("data", (c: Buffer | string) => {
+      text += c.toString();
+      changed();
+    });
+  }
+  let over = false;
+  void ended?.then(() => {
+    over = true;
+    changed();
+  });
+  const until = (part: string | RegExp, timeoutMs = 20_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      const check = () => {
+        const m = typeof part === "string" ? (text.includes(part) ? Object.assign([part], { index: text.indexOf(part), input: text }) : null) : part.exec(text);
+        if (m) resolve(m as RegExpExecArray);
+        else if (over) reject(new Error(`ended before writing ${part}: ${text}`));
+        else return;
+        finish();
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`did not write ${part} within ${timeoutMs} ms: ${text}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return { text: () => text, until };
 }
 
 export interface TestRun {
@@ -42,13 +89,20 @@ export interface TestDepsOptions {
  * gh's iostreams.Test(): buffers for the streams, a fixed clock, a real store, a plain undici
  * Agent for the loopback fakes, a sleep that only records, and the real prompter on the streams.
  */
-export function testDeps(o: TestDepsOptions = {}): { deps: Deps; output: () => { stdout: string; stderr: string }; sleeps: number[] } {
+export function testDeps(o: TestDepsOptions = {}): {
+  deps: Deps;
+  output: () => { stdout: string; stderr: string };
+  sleeps: number[];
+  /** Resolves once stderr (where prompts go) holds the text. */
+  prompted: (part: string | RegExp) => Promise<unknown>;
+} {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   stdout.on("data", (c: Buffer) => out.push(c));
   stderr.on("data", (c: Buffer) => err.push(c));
+  const screen = watchText([stderr]);
   const sleeps: number[] = [];
   const io: Deps["io"] = {
     stdin: o.stdin instanceof Readable ? o.stdin : Readable.from(o.stdin === undefined ? [] : [Buffer.from(o.stdin)]),
@@ -62,7 +116,7 @@ export function testDeps(o: TestDepsOptions = {}): { deps: Deps; output: () => {
   };
   const deps: Deps = {
     io,
-    now: o.now ?? (() => new Date("2026-01-02T03:04:05.000Z")),
+    now: o.now ?? (() => new Date(NOW)),
     randomBytes,
     openStore: async (path, opts) => openStore(path, opts),
     http: o.http ?? (async () => new Agent()),
@@ -76,6 +130,7 @@ export function testDeps(o: TestDepsOptions = {}): { deps: Deps; output: () => {
     deps,
     output: () => ({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
     sleeps,
+    prompted: (part) => screen.until(part),
   };
 }
 
@@ -124,43 +179,18 @@ export function spawnServe(args: string[], env: Record<string, string | undefine
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
-  let stderr = "";
-  const waiters = new Set<() => void>();
   child.stdout.on("data", (c: Buffer) => (stdout += c));
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c;
-    for (const w of waiters) w();
-  });
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const stderr = watchText([child.stderr], exited);
   /** Resolves once stderr matches: serve logs every request and every pending delivery it applies. */
-  const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const finish = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      const check = () => {
-        const m = pattern.exec(stderr);
-        if (m) resolve(m);
-        else if (child.exitCode === null) return;
-        else reject(new Error(`serve exited with ${child.exitCode} before printing ${pattern}: ${stderr}`));
-        finish();
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`serve did not print ${pattern} within ${timeoutMs} ms: ${stderr}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void exited.then(check);
-      check();
-    });
+  const waitFor = (pattern: RegExp, timeoutMs = 20_000) => stderr.until(pattern, timeoutMs);
   const url = waitFor(/listening on (http:\/\/\S+)/).then((m) => m[1]!);
   return {
     child,
     url,
     exited,
     waitFor,
-    output: () => ({ stdout, stderr }),
+    output: () => ({ stdout, stderr: stderr.text() }),
     /** SIGTERM, then the exit code. */
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");

@@ -1,8 +1,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { CredentialStore } from "../../src/config/credentials.js";
-import { JIRA_ID, VSTS_ID, outboundWorld } from "../outbound.js";
-import { expectNoSecrets } from "../trackers.js";
+import { JIRA_ID, VSTS_ID, expectNoSecrets, outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 
@@ -60,7 +59,7 @@ describe("assign and unassign (behaviour.md 7.1, 7.4)", () => {
     expect(r.stdout).toBe(
       "BACKEND-1 assignee jane.doe@example.com -> (none)\n" +
         "  pushed BACKEND-1 assignee to c12d0eb8 5: work item 5 unassigned\n" +
-        "  pushed BACKEND-1 assignee to jira-acme PRJA-37: PRJA-37 unassigned\n",
+        `  pushed BACKEND-1 assignee to ${JIRA_ID} PRJA-37: PRJA-37 unassigned\n`,
     );
     expect(fakeCalls()).toEqual([
       'PATCH /fabrikam/_apis/wit/workitems/5 [{"op":"remove","path":"/fields/System.AssignedTo"}]',
@@ -149,7 +148,7 @@ describe("resolve and unresolve (behaviour.md 7.1, 7.4)", () => {
       error: "Jira offers no transition from To Do (10000) to 10001 for PRJA-37 (the issue's workflow must allow the move; check the status mapping names the right status ids)",
     });
     expect(w.calls(w.jira).filter((c) => c.startsWith("POST"))).toEqual([]);
-    expect(r.stderr).toContain("hooksync: BACKEND-1 status to jira-acme PRJA-37 failed: Jira offers no transition");
+    expect(r.stderr).toContain(`hooksync: BACKEND-1 status to ${JIRA_ID} PRJA-37 failed: Jira offers no transition`);
   });
 
   it("7.4 a status push needs a mapping for the tracker's project", async () => {
@@ -214,7 +213,7 @@ describe("failed pushes (behaviour.md 7.3)", () => {
     w.azure.failNext({ status: 503 }, { times: 4 });
     const r = await w.run(["assign", "BACKEND-1", "jane.doe@example.com"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("BACKEND-1 assignee (none) -> jane.doe@example.com\n  pushed BACKEND-1 assignee to jira-acme PRJA-37: PRJA-37 assigned to jdoe\n");
+    expect(r.stdout).toBe(`BACKEND-1 assignee (none) -> jane.doe@example.com\n  pushed BACKEND-1 assignee to ${JIRA_ID} PRJA-37: PRJA-37 assigned to jdoe\n`);
     expect(r.stderr).toBe(
       "hooksync: BACKEND-1 assignee to c12d0eb8 5 failed: Azure DevOps failed (HTTP 503 on assign work item 5) " +
         "(the server is having trouble; try again later; gave up after 4 attempts)\n" +

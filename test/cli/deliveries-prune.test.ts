@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DAY, oldDeliveries } from "../old-deliveries.js";
-import { world } from "../world.js";
+import { NOW as NOW_MS, world } from "../world.js";
 
-const NOW = new Date("2026-01-02T03:04:05.000Z");
+const NOW = new Date(NOW_MS);
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 const now = () => NOW;
 

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture, ndjson } from "../helpers.js";
-import { JIRA_SECRET, receiver } from "../receiver/harness.js";
-import { JIRA_ID, VSTS_ID, world } from "../world.js";
+import { receiver } from "../receiver/harness.js";
+import { JIRA_ID, JIRA_SECRET, VSTS_ID, world } from "../world.js";
 
 const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
 const JIRA_ASSIGNED = readFileSync(fixture("jira-issue-updated-assignee.json"));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzureDevOps, type AzureDevOpsFake } from "../fakes/azure-devops.js";
 import { defaultDbPath } from "../../src/cli/context.js";
 import { run, tempDir } from "../helpers.js";
-import { expectNoSecrets, jiraWorld, trackerStore } from "../trackers.js";
+import { expectNoSecrets, jiraWorld, trackerStore } from "../world.js";
 
 const json = (stdout: string) => JSON.parse(stdout) as { ok: boolean; checks: { check: string; verdict: string; detail: string }[] };
 

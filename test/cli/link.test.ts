@@ -4,21 +4,21 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { IssueView } from "../../src/store/views.js";
 import { parseOAuthHeader } from "../fakes/jira.js";
 import { ndjson, run } from "../helpers.js";
-import { JIRA_ID, VSTS_ID, expectNoSecrets, issueFakes, jiraWorld, trackerStore } from "../trackers.js";
-import { loadFixture } from "../world.js";
+import { JIRA_ID, PAT, VSTS_ID, expectNoSecrets, issueFakes, jiraWorld, loadFixture, trackerStore } from "../world.js";
 
-const PAT = "test-pat-0123456789";
 const env = { AZURE_DEVOPS_EXT_PAT: PAT };
 
 const w = jiraWorld();
 const f = issueFakes(w, PAT);
 
 beforeEach(async () => {
-  f.items.items = new Map([[5, { id: 5, title: "TypeError in checkout", state: "Active", assignedTo: null, changedDate: "2026-01-01T10:00:00Z" }]]);
-  f.issues.issues = new Map([
-    ["PRJA-37", { id: "10037", key: "PRJA-37", summary: "TypeError in checkout", status: { id: "3", name: "In Progress" }, assignee: "jdoe", updated: "2026-01-01T10:00:00.000+0000" }],
-    ["PRJA-38", { id: "10038", key: "PRJA-38", summary: "Checkout crash", status: { id: "1", name: "Open" }, assignee: null, updated: "2026-01-01T11:00:00.000+0000" }],
-  ]);
+  f.items.items.clear();
+  f.items.put({ id: 5, title: "TypeError in checkout", state: "Active", assignedTo: null, changedDate: "2026-01-01T10:00:00Z" });
+  f.issues.issues.clear();
+  f.issues.put(
+    { key: "PRJA-37", summary: "TypeError in checkout", status: "3", assignee: "jdoe", updated: "2026-01-01T10:00:00.000+0000" },
+    { key: "PRJA-38", summary: "Checkout crash", status: "10000", assignee: null, updated: "2026-01-01T11:00:00.000+0000" },
+  );
   // The jira world's store again, with the Azure DevOps integration pointing at this fake too.
   await trackerStore(w.dir, { vsts: f.az.url, jira: w.jira.url });
   const more = join(w.dir, "more.json");
@@ -146,7 +146,7 @@ describe("link jira", () => {
       integration: JIRA_ID,
       externalKey: "PRJA-38",
       action: "linked",
-      external: { key: "PRJA-38", title: "Checkout crash", status: "Open", assignee: null, url: `${w.jira.url}/browse/PRJA-38` },
+      external: { key: "PRJA-38", title: "Checkout crash", status: "To Do", assignee: null, url: `${w.jira.url}/browse/PRJA-38` },
     });
     const [get] = w.jira.requests;
     expect(`${get!.method} ${get!.url.pathname}`).toBe("GET /rest/api/2/issue/PRJA-38");

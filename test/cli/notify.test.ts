@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { rateLimited } from "../fakes/discord.js";
 import { fixture, ndjson } from "../helpers.js";
-import { VSTS_PROJECT, outboundWorld } from "../outbound.js";
-import { expectNoSecrets } from "../trackers.js";
+import { VSTS_PROJECT, expectNoSecrets, outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 

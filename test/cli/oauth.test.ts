@@ -6,8 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { generateRsaKeyPair } from "../../src/providers/jira/oauth.js";
 import { type JiraFake, TEST_KEY_PEM, oauthProblem, startJira } from "../fakes/jira.js";
-import { ROOT, run, runBin, testDeps } from "../helpers.js";
-import { JIRA_ID, NOW, expectNoSecrets, jiraWorld } from "../trackers.js";
+import { ROOT, run, runBin, testDeps, watchText } from "../helpers.js";
+import { JIRA_ID, NOW, expectNoSecrets, jiraWorld } from "../world.js";
 
 const w = jiraWorld();
 let keyFile: string;
@@ -19,21 +19,21 @@ beforeEach(() => {
 const credentialsFile = () => join(w.dir, "config", "credentials.json");
 const flags = () => ["oauth", "jira", "--base-url", w.jira.url, "--consumer-key", "hooksync", "--private-key", keyFile, "--db", w.db];
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Drives the real prompts through the injected terminal streams, answering as a user types. */
+interface Terminal {
+  /** What the command wrote to stderr so far. */
+  screen: () => string;
+  /** Resolves once the screen shows the text. */
+  prompted: (part: string) => Promise<unknown>;
+  type: (s: string) => void;
 }
 
-/** Drives the real prompts through the injected terminal streams, answering as a user types. */
-async function interactive(argv: string[], answer: (screen: () => string, type: (s: string) => void) => Promise<void>) {
+async function interactive(argv: string[], answer: (t: Terminal) => Promise<void>) {
   const stdin = new PassThrough();
   const opened: string[] = [];
-  const { deps, output } = testDeps({ tty: true, stdin, env: w.env, openUrl: async (url) => (opened.push(url), true) });
+  const { deps, output, prompted } = testDeps({ tty: true, stdin, env: w.env, openUrl: async (url) => (opened.push(url), true) });
   const done = main(argv, deps);
-  await answer(() => output().stderr, (s) => stdin.write(s));
+  await answer({ screen: () => output().stderr, prompted, type: (s) => stdin.write(s) });
   const code = await done;
   return { code, ...output(), opened };
 }
@@ -42,10 +42,10 @@ const onlyRequestToken = () => [...w.jira.state.requestTokens.keys()].at(-1)!;
 
 describe("oauth jira, interactive", () => {
   it("requests a token, opens the authorize URL, asks for the code, checks /myself and stores the credentials 0600", async () => {
-    const r = await interactive([...flags(), "--integration", JIRA_ID], async (screen, type) => {
-      await until(() => screen().includes("Open it in your browser?"), "the browser question");
+    const r = await interactive([...flags(), "--integration", JIRA_ID], async ({ prompted, type }) => {
+      await prompted("Open it in your browser?");
       type("y\r");
-      await until(() => screen().includes("Verification code"), "the verification code prompt");
+      await prompted("Verification code");
       type(`${w.jira.approve(onlyRequestToken(), "jdoe")}\r`);
     });
     expect(r.code).toBe(0);
@@ -61,15 +61,15 @@ describe("oauth jira, interactive", () => {
 
   it("offers to generate a key pair, shows the public key and the application-link steps, then goes on", async () => {
     const argv = ["oauth", "jira", "--base-url", w.jira.url, "--consumer-key", "fresh", "--db", w.db, "--no-browser"];
-    const r = await interactive(argv, async (screen, type) => {
-      await until(() => screen().includes("Generate a new RSA key pair"), "the key question");
+    const r = await interactive(argv, async ({ screen, prompted, type }) => {
+      await prompted("Generate a new RSA key pair");
       type("y\r");
-      await until(() => screen().includes("Is the application link created?"), "the link question");
+      await prompted("Is the application link created?");
       const publicKey = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/.exec(screen())![0];
       // The Jira administrator pastes it into the incoming link.
       w.jira.state.consumers.set("fresh", (await import("node:crypto")).createPublicKey(publicKey));
       type("y\r");
-      await until(() => screen().includes("Verification code"), "the code prompt");
+      await prompted("Verification code");
       type(`${w.jira.approve(onlyRequestToken())}\r`);
     });
     expect(r.stderr).toContain("Incoming link: Consumer Key 'fresh'");
@@ -80,8 +80,8 @@ describe("oauth jira, interactive", () => {
   });
 
   it("exits 130 when the user presses Ctrl-C at the prompt", async () => {
-    const r = await interactive([...flags(), "--no-browser"], async (screen, type) => {
-      await until(() => screen().includes("Verification code"), "the code prompt");
+    const r = await interactive([...flags(), "--no-browser"], async ({ prompted, type }) => {
+      await prompted("Verification code");
       type("\x03");
     });
     expect(r.code).toBe(130);
@@ -286,13 +286,12 @@ describe("oauth jira as a child process", () => {
       .map((a) => `'${a}'`)
       .join(" ");
     const child = spawn("script", ["-qec", cmd, "/dev/null"], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...w.env, TERM: "dumb" } });
-    let screen = "";
-    child.stdout.on("data", (c: Buffer) => (screen += c.toString()));
     const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
-    await until(() => screen.includes("Verification code"), "the prompt in the pty");
+    const screen = watchText([child.stdout], exited);
+    await screen.until("Verification code");
     const rt = [...live.state.requestTokens.keys()].at(-1)!;
     child.stdin.write(`${live.approve(rt)}\r`);
     expect(await exited).toBe(0);
-    expect(screen).toContain("as Alice Admin (admin)");
+    expect(screen.text()).toContain("as Alice Admin (admin)");
   });
 });

@@ -2,8 +2,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { testDeps } from "../helpers.js";
-import { outboundWorld } from "../outbound.js";
-import { world } from "../world.js";
+import { outboundWorld, world } from "../world.js";
 
 const w = outboundWorld();
 
@@ -13,9 +12,9 @@ const issues = async () => (json(await w.run(["issue", "list", "--json"])) as an
 /** Answers the confirmation as a user types it, on a terminal. */
 async function confirmWith(keys: string) {
   const stdin = new PassThrough();
-  const { deps, output } = testDeps({ tty: true, stdin, env: w.env });
+  const { deps, output, prompted } = testDeps({ tty: true, stdin, env: w.env });
   const done = main(["project", "delete", "backend", "--db", w.db], deps);
-  for (let i = 0; i < 500 && !output().stderr.includes("cannot be undone"); i++) await new Promise((r) => setTimeout(r, 10));
+  await prompted("cannot be undone");
   stdin.write(keys);
   return { code: await done, ...output() };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixture, ndjson } from "../helpers.js";
-import { loadFixture, VSTS_ID, world } from "../world.js";
+import { VSTS_ID, loadFixture, world } from "../world.js";
 
 const OUTCOME_KEYS = ["source", "provider", "event", "integration", "outcome", "reason", "changes", "notes"];
 

@@ -5,9 +5,8 @@ import { CredentialStore } from "../../src/config/credentials.js";
 import type { SearchMode } from "../fakes/azure-devops-workitems.js";
 import { TEST_KEY_PEM, parseOAuthHeader } from "../fakes/jira.js";
 import { run, tempDir } from "../helpers.js";
-import { JIRA_ID, NOW, VSTS_ID, expectNoSecrets, issueFakes, jiraWorld, trackerStore } from "../trackers.js";
+import { JIRA_ID, NOW, PAT, VSTS_BASE_URL, VSTS_ID, expectNoSecrets, issueFakes, jiraWorld, trackerStore } from "../world.js";
 
-const PAT = "test-pat-0123456789";
 const env = { AZURE_DEVOPS_EXT_PAT: PAT };
 
 const w = jiraWorld();
@@ -18,19 +17,17 @@ let vdb: string;
 beforeEach(async () => {
   f.az.reset();
   f.items.search = "installed";
-  f.items.items = new Map(
-    [
-      { id: 7, title: "TypeError in checkout", state: "Active", assignedTo: "Jane Doe <jane.doe@example.com>", changedDate: "2026-01-01T10:00:00Z" },
-      { id: 8, title: "Checkout crash on user's cart", state: "New", assignedTo: null, changedDate: "2026-01-01T12:00:00Z" },
-      { id: 9, title: "Slow login", state: "Closed", assignedTo: "Bob <bob@example.com>", changedDate: "2026-01-01T11:00:00Z" },
-    ].map((i) => [i.id, i]),
+  f.items.items.clear();
+  f.items.put(
+    { id: 7, title: "TypeError in checkout", state: "Active", assignedTo: "Jane Doe <jane.doe@example.com>", changedDate: "2026-01-01T10:00:00Z" },
+    { id: 8, title: "Checkout crash on user's cart", state: "New", assignedTo: null, changedDate: "2026-01-01T12:00:00Z" },
+    { id: 9, title: "Slow login", state: "Closed", assignedTo: "Bob <bob@example.com>", changedDate: "2026-01-01T11:00:00Z" },
   );
-  f.issues.issues = new Map(
-    [
-      { id: "10037", key: "PRJA-37", summary: "TypeError in checkout", status: { id: "3", name: "In Progress" }, assignee: "jdoe", updated: "2026-01-01T10:00:00.000+0000" },
-      { id: "10038", key: "PRJA-38", summary: "Checkout (crash) on C:\\temp", description: "null pointer in cart", status: { id: "1", name: "Open" }, assignee: "hidden", updated: "2026-01-01T12:00:00.000+0000" },
-      { id: "10039", key: "PRJA-39", summary: "Slow login", status: { id: "10001", name: "Done" }, assignee: null, updated: "2026-01-01T11:00:00.000+0000" },
-    ].map((i) => [i.key, i]),
+  f.issues.issues.clear();
+  f.issues.put(
+    { key: "PRJA-37", summary: "TypeError in checkout", status: "3", assignee: "jdoe", updated: "2026-01-01T10:00:00.000+0000" },
+    { key: "PRJA-38", summary: "Checkout (crash) on C:\\temp", description: "null pointer in cart", status: "10000", assignee: "hidden", updated: "2026-01-01T12:00:00.000+0000" },
+    { key: "PRJA-39", summary: "Slow login", status: "10001", assignee: null, updated: "2026-01-01T11:00:00.000+0000" },
   );
   vdir = tempDir();
   vdb = await trackerStore(vdir.path, { vsts: f.az.url });
@@ -142,11 +139,11 @@ describe("search vsts", () => {
     agent.disableNetConnect();
     agent
       .get("https://almsearch.dev.azure.com")
-      .intercept({ method: "POST", path: (p) => p.startsWith("/fabrikam/_apis/search/workitemsearchresults?") })
+      .intercept({ method: "POST", path: (p) => p.startsWith("/fabrikam-fiber-inc/_apis/search/workitemsearchresults?") })
       .reply(200, { count: 1, results: [{ fields: { "system.id": "5", "system.title": "Cloud", "system.state": "Active", "system.assignedto": "Jane Doe <jane.doe@example.com>" } }], infoCode: 0 }, { headers: { "content-type": "application/json" } });
     const r = await run(["search", "vsts", "cloud", "--db", w.db, "--json"], { env, http: async () => agent });
     expect(r.stderr).toBe("");
-    expect(json(r)).toEqual([{ key: "5", title: "Cloud", status: "Active", assignee: "jane.doe@example.com", url: "https://dev.azure.com/fabrikam/_workitems/edit/5" }]);
+    expect(json(r)).toEqual([{ key: "5", title: "Cloud", status: "Active", assignee: "jane.doe@example.com", url: `${VSTS_BASE_URL}/_workitems/edit/5` }]);
     agent.assertNoPendingInterceptors();
   });
 
@@ -182,7 +179,7 @@ describe("search jira", () => {
   it("searches other text as JQL text ~, reserved characters escaped the way Jira documents", async () => {
     const r = await searchJira("checkout", "(crash)", "C:\\temp", "--json");
     expect(r.code).toBe(0);
-    expect(json(r)).toEqual([{ key: "PRJA-38", title: "Checkout (crash) on C:\\temp", status: "Open", assignee: "Hidden Email", url: `${w.jira.url}/browse/PRJA-38` }]);
+    expect(json(r)).toEqual([{ key: "PRJA-38", title: "Checkout (crash) on C:\\temp", status: "To Do", assignee: "Hidden Email", url: `${w.jira.url}/browse/PRJA-38` }]);
     const [get] = w.jira.requests;
     expect(get!.url.pathname).toBe("/rest/api/2/search");
     expect(get!.url.searchParams.get("jql")).toBe(String.raw`text ~ "checkout \\(crash\\) C\\:\\\\temp" ORDER BY updated DESC`);

@@ -6,8 +6,7 @@ import { runServe } from "../../src/cli/serve.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture, spawnServe, testDeps } from "../helpers.js";
 import { DAY, oldDeliveries } from "../old-deliveries.js";
-import { JIRA_SECRET, VSTS_SECRET } from "../receiver/harness.js";
-import { JIRA_ID, world } from "../world.js";
+import { JIRA_ID, JIRA_SECRET, VSTS_SECRET, world } from "../world.js";
 
 const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
 const JIRA_ASSIGNED = readFileSync(fixture("jira-issue-updated-assignee.json"));

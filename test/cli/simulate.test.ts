@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createServer } from "node:net";
 import { ndjson, run, runBin } from "../helpers.js";
 import { receiver } from "../receiver/harness.js";
-import { JIRA_ID, loadFixture, VSTS_ID, VSTS_PROJECT, world } from "../world.js";
+import { JIRA_ID, VSTS_ID, VSTS_PROJECT, loadFixture, world } from "../world.js";
 
 /** A loopback port nothing listens on. */
 async function freePort(): Promise<number> {
@@ -83,7 +83,7 @@ describe("hooksync simulate", () => {
     expect(vsts.resource.fields["System.State"]).toEqual({ oldValue: "Active", newValue: "Closed" });
     expect(vsts.resource.revision.fields["System.AssignedTo"]).toBe("Jane Doe <jane.doe@example.com>");
     expect(vsts.detailedMessage.text).toMatch(/- New State: Closed\r\n- New Assigned to: Jane Doe\r\n$/);
-    expect(vsts.resource._links.parent.href).toBe(`https://dev.azure.com/fabrikam-fiber-inc/${VSTS_PROJECT}/_apis/wit/workItems/5`);
+    expect(vsts.resource._links.parent.href).toBe(`https://dev.azure.com/fabrikam-fiber-inc/${VSTS_PROJECT.id}/_apis/wit/workItems/5`);
     expect(vsts.createdDate).toBe("2026-01-02T03:04:05.000Z");
 
     const jira = JSON.parse((await w.run([...JIRA_ASSIGN, "--print"])).stdout);

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { verifyJwt } from "../../src/providers/jira/jwt.js";
 import { parseOAuthHeader } from "../fakes/jira.js";
 import { run } from "../helpers.js";
-import { JIRA_ID, JIRA_SECRET, NOW, expectNoSecrets, jiraWorld } from "../trackers.js";
+import { JIRA_ID, JIRA_SECRET, NOW, expectNoSecrets, jiraWorld } from "../world.js";
 
 const URL_BASE = "https://hooksync.example.com";
 
@@ -35,7 +35,7 @@ describe("subscribe jira", () => {
   it("is idempotent, and updates the webhook when --url changes", async () => {
     await subscribe();
     const kept = await subscribe();
-    expect(kept.stdout).toMatch(/^kept 1 {2}hooksync jira-acme: jira:issue_created, jira:issue_updated -> https:\/\/hooksync\.example\.com\/hooks\/jira\/<jwt> \(verified by the JWT in its URL\)\n$/);
+    expect(kept.stdout).toMatch(/^kept 1 {2}hooksync jira-1: jira:issue_created, jira:issue_updated -> https:\/\/hooksync\.example\.com\/hooks\/jira\/<jwt> \(verified by the JWT in its URL\)\n$/);
     const moved = await run(["subscribe", "jira", "--url", "https://elsewhere.example.com/", "--db", w.db, "--json"], { env: w.env });
     expect(JSON.parse(moved.stdout)[0]).toMatchObject({ id: "1", action: "updated" });
     expect(w.jira.state.webhooks.size).toBe(1);

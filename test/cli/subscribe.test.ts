@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type AzureDevOpsFake, startAzureDevOps, throttled, vssError } from "../fakes/azure-devops.js";
 import { main } from "../../src/cli/main.js";
 import { run, tempDir, testDeps } from "../helpers.js";
-import { VSTS_ID, VSTS_SECRET, expectNoSecrets, trackerStore } from "../trackers.js";
+import { VSTS_ID, VSTS_SECRET, expectNoSecrets, trackerStore } from "../world.js";
 
 const PAT = "test-pat-0123456789";
 const URL_BASE = "https://hooksync.example.com";
@@ -122,9 +122,9 @@ describe("subscribe vsts", () => {
 
   it("on a terminal asks for the PAT without echoing it", async () => {
     const stdin = new PassThrough();
-    const { deps, output } = testDeps({ tty: true, stdin });
+    const { deps, output, prompted } = testDeps({ tty: true, stdin });
     const done = main(["subscribe", "vsts", "--url", URL_BASE, "--db", db], deps);
-    for (let i = 0; i < 300 && !output().stderr.includes("personal access token"); i++) await new Promise((r) => setTimeout(r, 10));
+    await prompted("personal access token");
     stdin.write(`${PAT}\r`);
     expect(await done).toBe(0);
     expect(az.state.subscriptions.size).toBe(1);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fixture, ndjson } from "../helpers.js";
-import { JIRA_ID, VSTS_ID, VSTS_PROJECT, outboundWorld } from "../outbound.js";
+import { JIRA_ID, VSTS_ID, VSTS_PROJECT, outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 

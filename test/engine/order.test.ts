@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { runBin } from "../helpers.js";
-import { receiver, VSTS_SECRET } from "../receiver/harness.js";
-import { loadFixture, world } from "../world.js";
+import { receiver } from "../receiver/harness.js";
+import { VSTS_SECRET, loadFixture, world } from "../world.js";
 
 let notification = 0;
 /** Work item 5 (BACKEND-1, OPS-1) at a revision, changing the fields given; a fresh notification each. */

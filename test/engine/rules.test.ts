@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { loadFixture, VSTS_ID, world } from "../world.js";
+import { VSTS_ID, loadFixture, world } from "../world.js";
 
 const vstsAssign = (email: string | null) => {
   const p = loadFixture("vsts-workitem-updated.json");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadFixture, VSTS_ID, world } from "../world.js";
+import { VSTS_ID, loadFixture, world } from "../world.js";
 
 /** The fixture with its fields replaced: only what a test names changes. */
 function updated(fields: Record<string, unknown>, mutate: (p: any) => void = () => {}): any {

@@ -266,18 +266,24 @@ export async function startJira(
     body: { messages: [{ key: `You do not have permission to ${req.method === "GET" ? "view" : "create"} WebHook '${safeName(req)}'.` }] },
   });
 
+  /** A step of the OAuth dance: the request signed (absent: the parameter named missing without a header), then handler. */
+  const dance =
+    (absent: string, handler: (req: FakeRequest, v: Extract<Verified, { ok: true }>) => FakeReply): Route<JiraState>["handler"] =>
+    (req) => {
+      const v = verifyOAuth(state, req);
+      if (!v) return oauthProblem(state, "parameter_absent", { oauth_parameters_absent: absent });
+      return v.ok ? handler(req, v) : v.reply;
+    };
+
   const routes: Route<JiraState>[] = [
     {
       method: "POST",
       path: "/plugins/servlet/oauth/request-token",
-      handler: (req) => {
-        const v = verifyOAuth(state, req);
-        if (!v) return oauthProblem(state, "parameter_absent", { oauth_parameters_absent: "oauth_consumer_key" });
-        if (!v.ok) return v.reply;
+      handler: dance("oauth_consumer_key", (_req, v) => {
         const t = token();
         state.requestTokens.set(t, { secret: token(), consumer: v.consumer });
         return form({ oauth_token: t, oauth_token_secret: state.requestTokens.get(t)!.secret, oauth_callback_confirmed: "true" });
-      },
+      }),
     },
     {
       method: "GET",
@@ -291,10 +297,7 @@ export async function startJira(
     {
       method: "POST",
       path: "/plugins/servlet/oauth/access-token",
-      handler: (req) => {
-        const v = verifyOAuth(state, req);
-        if (!v) return oauthProblem(state, "parameter_absent", { oauth_parameters_absent: "oauth_token" });
-        if (!v.ok) return v.reply;
+      handler: dance("oauth_token", (req, v) => {
         const rt = v.token ? state.requestTokens.get(v.token) : undefined;
         if (!rt || rt.consumer !== v.consumer) return oauthProblem(state, "token_rejected");
         if (rt.denied) return oauthProblem(state, "permission_denied");
@@ -310,7 +313,7 @@ export async function startJira(
           oauth_session_handle: token(),
           oauth_authorization_expires_in: "160272000",
         });
-      },
+      }),
     },
     {
       method: "GET",

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
-import { fixture, ndjson, run, tempDir } from "../helpers.js";
+import { ndjson, run, tempDir } from "../helpers.js";
 import { receiver } from "../receiver/harness.js";
-import { JIRA_ID, loadFixture, VSTS_ID } from "../world.js";
+import { JIRA_ID, JIRA_SECRET, VSTS_ID, datasetFile, loadFixture } from "../world.js";
 
 const vsts = () => loadFixture("vsts-workitem-updated.json");
 const jira = () => loadFixture("jira-issue-updated-assignee.json");
@@ -31,7 +31,7 @@ describe("bad inputs (issue 6 corpus)", () => {
     try {
       const db = join(dir.path, "s.db");
       await run(["init", "--db", db]);
-      await run(["import", fixture("dataset.json"), "--db", db]);
+      await run(["import", datasetFile(dir.path), "--db", db]);
       const input = Buffer.concat([Buffer.from(make()), Buffer.from("\n"), Buffer.from(JSON.stringify(vsts()))]);
       const r = await run(["replay", "-", "--json", "--db", db], { stdin: input });
       const lines = ndjson(r.stdout);
@@ -53,13 +53,13 @@ describe("bad inputs (issue 6 corpus)", () => {
     try {
       const db = join(dir.path, "s.db");
       await run(["init", "--db", db]);
-      await run(["import", fixture("dataset.json"), "--db", db]);
+      await run(["import", datasetFile(dir.path), "--db", db]);
       const r = await receiver(db, { bodyLimit: 8 * 1024 * 1024 });
       for (const [what, make] of corpus) {
         const a = await r.postVsts(make());
         expect([200, 400, 413], what).toContain(a.status);
         if (a.status === 200) expect(a.body.outcome, what).toBe("ignored");
-        const token = signJwt({ id: JIRA_ID }, "a long secret value for jira");
+        const token = signJwt({ id: JIRA_ID }, JIRA_SECRET);
         const b = await r.postJira(token, make());
         expect([200, 400, 413], what).toContain(b.status);
         if (b.status === 200) expect(b.body.outcome, what).toBe("ignored");
@@ -73,7 +73,7 @@ describe("bad inputs (issue 6 corpus)", () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       // And it still applies a good one.
       expect((await r.postVsts(JSON.stringify(vsts()))).body.outcome).toBe("applied");
-      expect((await r.postJira(signJwt({ id: JIRA_ID }, "a long secret value for jira"), JSON.stringify(jira()))).body.outcome).toBe("applied");
+      expect((await r.postJira(signJwt({ id: JIRA_ID }, JIRA_SECRET), JSON.stringify(jira()))).body.outcome).toBe("applied");
     } finally {
       dir.cleanup();
     }

@@ -1,20 +1,17 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fixture, ROOT, run, runBin, tempDir } from "../helpers.js";
-import { loadFixture, VSTS_ID } from "../world.js";
+import { run, runBin, spawnServe, tempDir } from "../helpers.js";
+import { VSTS_ID, VSTS_SECRET, datasetFile, loadFixture } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
-const SECRET = "vsts-test-secret-0123456789";
 
 describe("serve and replay writing the same store at once", () => {
   it("answers every delivery and finishes the replay: no SQLITE_BUSY reaches the user", async () => {
     const db = join(dir.path, "store.db");
     expect((await run(["init", "--db", db])).code).toBe(0);
-    expect((await run(["import", fixture("dataset.json"), "--db", db])).code).toBe(0);
+    expect((await run(["import", datasetFile(dir.path), "--db", db])).code).toBe(0);
 
     const payload = loadFixture("vsts-workitem-updated.json");
     const lines: string[] = [];
@@ -26,14 +23,8 @@ describe("serve and replay writing the same store at once", () => {
     const input = join(dir.path, "in.ndjson");
     writeFileSync(input, lines.join("\n"));
 
-    const serve = spawn(process.execPath, [join(ROOT, "bin", "hooksync.js"), "serve", "--port", "0", "--db", db], { stdio: ["ignore", "ignore", "pipe"] });
-    let serveErr = "";
-    serve.stderr.on("data", (c: Buffer) => (serveErr += c));
-    while (!/listening on (\S+)/.test(serveErr)) {
-      if (serve.exitCode !== null) throw new Error(serveErr);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const url = /listening on (\S+)/.exec(serveErr)![1]!;
+    const serve = spawnServe(["--db", db]);
+    const url = await serve.url;
 
     const replay = runBin(["replay", input, "-q", "--db", db]);
     let replayDone = false;
@@ -46,7 +37,7 @@ describe("serve and replay writing the same store at once", () => {
       body.notificationId = 100_000 + n;
       const res = await fetch(`${url}/hooks/vsts`, {
         method: "POST",
-        headers: { "content-type": "application/json", "shared-secret": SECRET },
+        headers: { "content-type": "application/json", "shared-secret": VSTS_SECRET },
         body: JSON.stringify(body),
       });
       statuses.push(res.status);
@@ -54,14 +45,13 @@ describe("serve and replay writing the same store at once", () => {
       await res.text();
     }
     const replayed = await replay;
-    serve.kill("SIGTERM");
-    await once(serve, "close");
+    await serve.stop();
 
     expect(statuses.every((s) => s === 200)).toBe(true);
     // The two really wrote at the same time.
     expect(overlapped).toBeGreaterThan(10);
     expect(replayed.code).toBe(0);
-    for (const text of [replayed.stderr, serveErr]) expect(text).not.toMatch(/SQLITE_BUSY|database is locked/i);
+    for (const text of [replayed.stderr, serve.output().stderr]) expect(text).not.toMatch(/SQLITE_BUSY|database is locked/i);
     const deliveries = JSON.parse((await run(["deliveries", "--json", "--limit", "1000", "--db", db])).stdout) as unknown[];
     expect(deliveries).toHaveLength(150);
     expect(JSON.parse((await run(["issue", "list", "--json", "--db", db])).stdout)[0]).toMatchObject({ id: "BACKEND-1", links: [{ integration: VSTS_ID }] });

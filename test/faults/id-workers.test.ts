@@ -3,12 +3,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseId } from "../../src/store/ids.js";
-import { fixture, run, runBin, spawnServe, tempDir } from "../helpers.js";
-import { loadFixture, VSTS_ID } from "../world.js";
+import { run, runBin, spawnServe, tempDir } from "../helpers.js";
+import { VSTS_ID, VSTS_SECRET, datasetFile, fullDataset, loadFixture } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
-const SECRET = "vsts-test-secret-0123456789";
 
 // Each round starts four new replay processes, each taking an id worker anew while serve keeps
 // its own: with random regions a round shares one between two live writers about a quarter of the
@@ -34,7 +33,7 @@ function payload(workItem: number, n: number, notificationId: number): string {
 
 /** The demo dataset plus LINKED issues per writer, each group linked to that writer's work item. */
 function dataset(): string {
-  const d = loadFixture("dataset.json");
+  const d = fullDataset();
   for (let w = 0; w <= REPLAYS; w++) {
     for (let j = 0; j < LINKED; j++) {
       const id = `BACKEND-${100 + w * LINKED + j}`;
@@ -87,7 +86,7 @@ describe("four replays and a serve writing one store at once", () => {
   it("take distinct id workers and wait their turn: 20 rounds, every payload applied, no error", async () => {
     const db = join(dir.path, "store.db");
     expect((await run(["init", "--db", db])).code).toBe(0);
-    expect((await run(["import", fixture("dataset.json"), "--db", db])).code).toBe(0);
+    expect((await run(["import", datasetFile(dir.path), "--db", db])).code).toBe(0);
     expect((await run(["import", dataset(), "--db", db])).code).toBe(0);
     const before = new Database(db, { readonly: true });
     const activityBefore = (before.prepare("SELECT count(*) AS n FROM activity").get() as { n: number }).n;
@@ -115,7 +114,7 @@ describe("four replays and a serve writing one store at once", () => {
         const sent = Date.now();
         const res = await fetch(`${url}/hooks/vsts`, {
           method: "POST",
-          headers: { "content-type": "application/json", "shared-secret": SECRET },
+          headers: { "content-type": "application/json", "shared-secret": VSTS_SECRET },
           body: payload(SERVE_KEY, posted, 100 + posted),
         });
         const text = await res.text();

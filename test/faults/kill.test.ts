@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT, run, runBin, tempDir } from "../helpers.js";
-import { loadFixture, VSTS_ID } from "../world.js";
+import { VSTS_ID, loadFixture } from "../world.js";
 
 const WORK_ITEMS = 1000;
 const PAYLOADS = 100_000;
@@ -76,7 +76,8 @@ describe("kill -9 in the middle of a replay", () => {
     const progress = () => (watcher.prepare("SELECT COUNT(*) AS n FROM activity").get() as { n: number }).n;
     let exited = false;
     child.on("exit", () => (exited = true));
-    while (progress() < 40_000 && !exited) await new Promise((r) => setTimeout(r, 10));
+    // Killed mid-run: once 40,000 rows are in, with the replay still going.
+    await expect.poll(() => exited || progress() >= 40_000, { timeout: 60_000, interval: 10 }).toBe(true);
     expect(exited).toBe(false);
     watcher.close();
     child.kill("SIGKILL");

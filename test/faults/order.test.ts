@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fixture, ndjson, run, tempDir } from "../helpers.js";
-import { JIRA_ID, loadFixture, VSTS_ID } from "../world.js";
+import { ndjson, run, tempDir } from "../helpers.js";
+import { JIRA_ID, VSTS_ID, datasetFile, loadFixture } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
@@ -86,7 +86,7 @@ function shuffled<T>(list: T[], random: (n: number) => number): T[] {
 async function replayed(name: string, stream: unknown[], flags: string[] = []) {
   const db = join(dir.path, `${name}.db`);
   expect((await run(["init", "--db", db])).code).toBe(0);
-  expect((await run(["import", fixture("dataset.json"), "--db", db])).code).toBe(0);
+  expect((await run(["import", datasetFile(dir.path), "--db", db])).code).toBe(0);
   expect((await run(["import", "-", "--db", db], { stdin: JSON.stringify(dataset()) })).code).toBe(0);
   const r = await run(["replay", "-", "--json", "--db", db, ...flags], { stdin: stream.map((p) => JSON.stringify(p)).join("\n") });
   expect(r.code, r.stderr).toBe(0);

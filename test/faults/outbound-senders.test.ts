@@ -3,10 +3,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/store.js";
 import { startAzureDevOps } from "../fakes/azure-devops.js";
-import { installWorkItems } from "../fakes/azure-devops-outbound.js";
+import { installWorkItems } from "../fakes/azure-devops-workitems.js";
 import { run, runBin, tempDir } from "../helpers.js";
-import { VSTS_PROJECT } from "../outbound.js";
-import { VSTS_ID } from "../world.js";
+import { USERS, VSTS_ID, VSTS_PROJECT, VSTS_SECRET } from "../world.js";
 
 const PUSHES = 1000;
 const WORK_ITEMS = PUSHES / 2;
@@ -22,7 +21,7 @@ function dataset(baseUrl: string) {
     projects: [{ slug: "p", organization: "o" }],
     users: users.map((email) => ({ email, verified: true })),
     members: users.map((user) => ({ user, organization: "o", projects: ["p"] })),
-    integrations: [{ provider: "vsts", externalId: VSTS_ID, name: "f", baseUrl, organizations: ["o"], webhookSecret: "vsts-secret-4f1c9a7e2b" }],
+    integrations: [{ provider: "vsts", externalId: VSTS_ID, name: "f", baseUrl, organizations: ["o"], webhookSecret: VSTS_SECRET }],
     sync: [{ organization: "o", integration: VSTS_ID, inboundAssignee: true, inboundStatus: true, outboundAssignee: true }],
     issues: Array.from({ length: PUSHES }, (_, i) => ({ id: `P-${i + 1}`, project: "p", title: `t${i}` })),
     links: Array.from({ length: PUSHES }, (_, i) => ({ issue: `P-${i + 1}`, integration: VSTS_ID, externalKey: String(1 + (i % WORK_ITEMS)) })),
@@ -33,8 +32,9 @@ describe("two 'hooksync outbound send' processes on one store", () => {
   it("drain 1,000 queued pushes with no push sent twice, each work item's two in order", async () => {
     const azure = await startAzureDevOps();
     try {
-      const items = Array.from({ length: WORK_ITEMS }, (_, i) => ({ id: i + 1, project: VSTS_PROJECT, fields: { "System.State": "New" } }));
-      const workItems = installWorkItems(azure, { items, identities: { "jane.doe@example.com": "Jane", "bob.smith@example.com": "Bob" }, states: ["New"] });
+      const workItems = installWorkItems(azure, { project: VSTS_PROJECT, states: ["New"] });
+      workItems.put(...Array.from({ length: WORK_ITEMS }, (_, i) => ({ id: i + 1, state: "New" })));
+      for (const u of [USERS.jane, USERS.bob]) workItems.identities.set(u.email, u.name);
       const db = join(dir.path, "hooksync.db");
       const file = join(dir.path, "import.json");
       writeFileSync(file, JSON.stringify(dataset(azure.url)));

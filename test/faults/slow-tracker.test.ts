@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture, run, spawnServe } from "../helpers.js";
-import { JIRA_ID, JIRA_SECRET, VSTS_ID, VSTS_SECRET, jiraWorld } from "../trackers.js";
+import { JIRA_ID, JIRA_SECRET, VSTS_ID, VSTS_SECRET, jiraWorld } from "../world.js";
 
 const w = jiraWorld();
 let serve: ReturnType<typeof spawnServe> | undefined;

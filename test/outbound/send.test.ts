@@ -9,8 +9,7 @@ import { type PushResult, type Sender, sendAll, sendDue } from "../../src/outbou
 import { type Store, openStore } from "../../src/store/store.js";
 import { throttled } from "../fakes/azure-devops.js";
 import { testDeps } from "../helpers.js";
-import { JIRA_ID, VSTS_PROJECT, outboundWorld } from "../outbound.js";
-import { NOW, expectNoSecrets } from "../trackers.js";
+import { JIRA_ID, NOW, VSTS_PROJECT, VSTS_SECRET, expectNoSecrets, outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 
@@ -227,7 +226,7 @@ describe("secrets in tracker errors (issue 12 item 7)", () => {
     const hook = w.discord.webhook();
     expect((await w.run(["notify", "discord", "--webhook-url-stdin"], { stdin: hook.url })).code).toBe(0);
     const jiraToken = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(`${w.env.HOOKSYNC_CONFIG_DIR}/credentials.json`, "utf8"))).jira[w.jira.url].accessToken as string;
-    const secrets = [w.azure.state.pat, jiraToken, hook.url, hook.token, "vsts-secret-4f1c9a7e2b"];
+    const secrets = [w.azure.state.pat, jiraToken, hook.url, hook.token, VSTS_SECRET];
     w.azure.failNext({ status: 400, body: { message: `TF401320: rejected ${secrets.join(" and ")}`, typeKey: "RuleValidationException" } });
     const r = await w.run(["assign", "BACKEND-1", "jane.doe@example.com", "--json"]);
     expect(r.stderr).toContain("Azure DevOps refused to assign work item 5 to jane.doe@example.com: TF401320: rejected ***");

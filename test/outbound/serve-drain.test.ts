@@ -4,11 +4,10 @@ import { Context } from "../../src/cli/context.js";
 import { runServe } from "../../src/cli/serve.js";
 import { openStore } from "../../src/store/store.js";
 import { fixture, testDeps } from "../helpers.js";
-import { JIRA_ID, VSTS_PROJECT, outboundWorld } from "../outbound.js";
+import { JIRA_ID, VSTS_PROJECT, VSTS_SECRET, outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 
-const VSTS_SECRET = "vsts-secret-4f1c9a7e2b";
 
 /** Azure DevOps assigning work item 5 (BACKEND-1): serve queues the push to Jira (PRJA-37). */
 const vstsAssign = (email: string) => {
@@ -51,7 +50,7 @@ describe("serve sends the outbox itself (issue 12 item 6)", () => {
     await expect.poll(() => w.jiraIssues.issues.get("PRJA-37")!.assignee, { timeout: 10_000 }).toBe("jdoe");
     await s.stop();
     expect(outbox().map((r) => [r.integration, r.state])).toEqual([[JIRA_ID, "done"]]);
-    expect(s.output().stderr).toContain("pushed BACKEND-1 assignee to jira-acme PRJA-37: PRJA-37 assigned to jdoe");
+    expect(s.output().stderr).toContain(`pushed BACKEND-1 assignee to ${JIRA_ID} PRJA-37: PRJA-37 assigned to jdoe`);
   });
 
   it("sends what was queued before it started", async () => {

@@ -5,7 +5,7 @@ import { AssigneeEnricher } from "../../src/pipeline/enrich.js";
 import { hiddenAssignee } from "../../src/providers/jira/assignee.js";
 import { openStore } from "../../src/store/store.js";
 import { fixture, ndjson, run, testDeps } from "../helpers.js";
-import { JIRA_ID, NOW, jiraWorld } from "../trackers.js";
+import { JIRA_ID, NOW, jiraWorld } from "../world.js";
 
 const base = JSON.parse(readFileSync(fixture("jira-issue-updated-assignee.json"), "utf8")) as { issue: { fields: Record<string, unknown> } };
 

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { fixture } from "../helpers.js";
-import { world } from "../world.js";
-import { receiver, VSTS_SECRET } from "./harness.js";
+import { VSTS_SECRET, world } from "../world.js";
+import { receiver } from "./harness.js";
 
 const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
 

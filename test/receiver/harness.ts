@@ -1,9 +1,10 @@
 import { afterEach } from "vitest";
 import { type RequestLog, type ServeOptions, type ServerDeps, startServer } from "../../src/receiver/server.js";
 import { openStore } from "../../src/store/store.js";
+import { JIRA_SECRET, VSTS_SECRET } from "../world.js";
 
-export const VSTS_SECRET = "vsts-test-secret-0123456789";
-export const JIRA_SECRET = "a long secret value for jira";
+/** Old place of the world's secrets, kept for tests written before test/world.ts held them. */
+export { JIRA_SECRET, VSTS_SECRET };
 
 export interface Answer {
   status: number;

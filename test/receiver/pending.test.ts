@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { Lookup } from "../../src/receiver/apply.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture } from "../helpers.js";
-import { JIRA_ID, world } from "../world.js";
-import { JIRA_SECRET, receiver } from "./harness.js";
+import { JIRA_ID, JIRA_SECRET, world } from "../world.js";
+import { receiver } from "./harness.js";
 
 const raw = (name: string) => readFileSync(fixture(name));
 const VSTS_UPDATED = raw("vsts-workitem-updated.json");
@@ -76,13 +76,29 @@ describe("serve: deliveries kept pending (rule 10.4)", () => {
   it("applies a pending delivery once, when two receivers on one store both try it", async () => {
     const w = await world();
     let jiraAnswers = false;
-    const lookup: Lookup = async (d) => (jiraAnswers ? found(d) : { ok: false, reason: "down" });
-    const a = await receiver(w.db, { pendingIntervalMs: 10 }, { lookup });
-    const b = await receiver(w.db, { pendingIntervalMs: 10 }, { lookup });
+    // Both receivers get as far as the answered lookup before either goes on: the race, every time.
+    const asking = new Set<string>();
+    let release!: () => void;
+    const bothAsked = new Promise<void>((resolve) => (release = resolve));
+    const lookup =
+      (name: string): Lookup =>
+      async (d) => {
+        if (!jiraAnswers) return { ok: false, reason: "down" };
+        asking.add(name);
+        await bothAsked;
+        return found(d);
+      };
+    const a = await receiver(w.db, { pendingIntervalMs: 10 }, { lookup: lookup("a") });
+    const b = await receiver(w.db, { pendingIntervalMs: 10 }, { lookup: lookup("b") });
     const pending = await a.postJira(JWT, hidden());
     expect(pending.status).toBe(202);
     jiraAnswers = true;
-    await expect.poll(() => [...a.logs, ...b.logs].filter((l) => l.method === "PENDING").length).toBe(1);
+    await expect.poll(() => asking.size).toBe(2);
+    release();
+    await expect.poll(() => a.store.deliveries.list({ pending: true })).toEqual([]);
+    // Stopped, each has finished what it was doing: nothing more can come.
+    await Promise.all([a.close(), b.close()]);
+    expect([...a.logs, ...b.logs].filter((l) => l.method === "PENDING")).toHaveLength(1);
     expect((await w.activity()).filter((x) => x.delivery === pending.body.delivery)).toHaveLength(1);
   });
 });

@@ -5,8 +5,8 @@ import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture } from "../helpers.js";
-import { JIRA_ID, VSTS_ID, world } from "../world.js";
-import { JIRA_SECRET, receiver, VSTS_SECRET } from "./harness.js";
+import { JIRA_ID, JIRA_SECRET, VSTS_ID, VSTS_SECRET, world } from "../world.js";
+import { receiver } from "./harness.js";
 
 const raw = (name: string) => readFileSync(fixture(name));
 const VSTS_UPDATED = raw("vsts-workitem-updated.json");
@@ -23,11 +23,22 @@ const nowS = () => Math.floor(Date.now() / 1000);
 function rawRequest(port: number, head: string) {
   const socket = connect(port, "127.0.0.1");
   let text = "";
-  socket.on("data", (c) => (text += c.toString("utf8")));
+  const waiters = new Set<() => void>();
+  socket.on("data", (c) => {
+    text += c.toString("utf8");
+    for (const w of waiters) w();
+  });
   const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
   socket.on("error", () => {});
   socket.write(head);
-  return { socket, response: async () => (await closed, text) };
+  /** Resolves once the server has answered what contains `part` (with `Expect: 100-continue`, "100 Continue": the server has the request). */
+  const seen = (part: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => text.includes(part) && (waiters.delete(check), resolve());
+      waiters.add(check);
+      check();
+    });
+  return { socket, seen, response: async () => (await closed, text) };
 }
 
 describe("serve: routes", () => {
@@ -302,8 +313,12 @@ describe("serve: order and lookups", () => {
 
   it("commits deliveries in arrival order even when an earlier one waits on a lookup", async () => {
     const w = await world();
+    let looking: () => void;
+    const lookingUp = new Promise<void>((resolve) => (looking = resolve));
     const r = await receiver(w.db, {}, {
       lookup: async (d) => {
+        looking();
+        // The slow lookup is the test's input: the second delivery arrives and is parsed during it.
         await new Promise((resolve) => setTimeout(resolve, 150));
         const body = structuredClone((d.body as { value: any }).value);
         if (body.issue.fields.assignee) body.issue.fields.assignee.emailAddress = "bob.smith@example.com";
@@ -312,7 +327,7 @@ describe("serve: order and lookups", () => {
     });
     const jwt = signJwt({ id: JIRA_ID }, JIRA_SECRET);
     const first = r.postJira(jwt, hidden());
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await lookingUp;
     const second = r.postJira(jwt, raw("jira-issue-updated-unassigned.json"));
     const [a, b] = [(await first).body, (await second).body];
     expect([a.outcome, b.outcome]).toEqual(["applied", "applied"]);
@@ -423,8 +438,8 @@ describe("serve: stopping", () => {
   it("records a request whose client left before its body was complete", async () => {
     const w = await world();
     const r = await receiver(w.db);
-    const c = rawRequest(r.port, `POST /hooks/vsts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const c = rawRequest(r.port, `POST /hooks/vsts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n{"a":`);
+    await c.seen("100 Continue");
     c.socket.destroy();
     await expect.poll(() => r.rawDeliveries()).toMatchObject([{ verdict: null, reason: "the client closed the connection before the body was complete" }]);
     expect(r.logs).toMatchObject([{ status: null, outcome: "rejected" }]);
@@ -436,16 +451,17 @@ describe("serve: stopping", () => {
     const body = VSTS_UPDATED.toString();
     const c = rawRequest(
       r.port,
-      `POST /hooks/vsts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nShared-Secret: ${VSTS_SECRET}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 100)}`,
+      `POST /hooks/vsts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nShared-Secret: ${VSTS_SECRET}\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 100)}`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await c.seen("100 Continue");
     let stopped = false;
     const closing = r.close().then(() => (stopped = true));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Once it refuses new connections it is stopping, and still waits for the request in flight.
+    await expect.poll(() => fetch(`${r.url}/healthz`).then(() => "accepting", () => "refusing")).toBe("refusing");
     expect(stopped).toBe(false);
     c.socket.write(body.slice(100));
     const response = await c.response();
-    expect(response).toMatch(/^HTTP\/1.1 200/);
+    expect(response).toMatch(/^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 200/);
     expect(response.toLowerCase()).toContain("connection: close");
     await closing;
     expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber3@hotmail.com");

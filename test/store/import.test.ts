@@ -2,10 +2,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/store/db.js";
-import { fixture, run, tempDir } from "../helpers.js";
+import { run, tempDir } from "../helpers.js";
+import { datasetFile } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
+const dataset = datasetFile(dir.path);
 let n = 0;
 const freshPath = () => join(dir.path, `store-${n++}.db`);
 /** An empty store, as `hooksync init` leaves it. */
@@ -22,7 +24,7 @@ async function importJson(db: string, data: unknown) {
 describe("import", () => {
   it("refuses a missing store and makes none: only init creates one", async () => {
     const db = freshPath();
-    const r = await run(["import", fixture("dataset.json"), "--db", db]);
+    const r = await run(["import", dataset, "--db", db]);
     expect(r).toMatchObject({ code: 1, stdout: "" });
     expect(r.stderr).toBe(`hooksync: no store at ${db} ('hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path)\n`);
     expect(existsSync(db)).toBe(false);
@@ -30,9 +32,9 @@ describe("import", () => {
 
   it("is idempotent: the same file twice changes nothing", async () => {
     const db = freshDb();
-    const first = JSON.parse((await run(["import", fixture("dataset.json"), "--db", db, "--json"])).stdout);
+    const first = JSON.parse((await run(["import", dataset, "--db", db, "--json"])).stdout);
     expect(first.issues).toEqual({ created: 4, updated: 0, unchanged: 0 });
-    const second = JSON.parse((await run(["import", fixture("dataset.json"), "--db", db, "--json"])).stdout);
+    const second = JSON.parse((await run(["import", dataset, "--db", db, "--json"])).stdout);
     for (const tally of Object.values(second) as { created: number; updated: number }[]) {
       expect(tally.created + tally.updated).toBe(0);
     }
@@ -48,7 +50,7 @@ describe("import", () => {
 
   it("updates what changed and counts it", async () => {
     const db = freshDb();
-    await run(["import", fixture("dataset.json"), "--db", db]);
+    await run(["import", dataset, "--db", db]);
     const r = await importJson(db, { issues: [{ id: "WEB-1", project: "web", title: "Renamed", status: "resolved" }] });
     expect(JSON.parse(r.stdout).issues).toEqual({ created: 0, updated: 1, unchanged: 0 });
     const list = JSON.parse((await run(["issue", "list", "--json", "--db", db])).stdout);

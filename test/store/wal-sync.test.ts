@@ -1,10 +1,25 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/errors.js";
 import { openStore, type Store } from "../../src/store/store.js";
 import { WalSync } from "../../src/store/wal-sync.js";
 import { tempDir } from "../helpers.js";
+
+/** What the disk saw, in order: "sync 1 start", "sync 1 done"... (fdatasync is real, only watched). */
+const disk = vi.hoisted(() => ({ events: [] as string[], syncs: 0 }));
+vi.mock("node:fs", async (importOriginal) => {
+  const fs = await importOriginal<typeof import("node:fs")>();
+  const fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    const mine = ++disk.syncs;
+    disk.events.push(`sync ${mine} start`);
+    fs.fdatasync(fd, (err) => {
+      disk.events.push(`sync ${mine} done`);
+      cb(err);
+    });
+  };
+  return { ...fs, default: { ...fs, fdatasync }, fdatasync };
+});
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -41,12 +56,15 @@ describe("WalSync", () => {
     store.db.exec("CREATE TABLE t (v INTEGER)");
     const wal = WalSync.open(store.path);
     cleanups.unshift(() => wal.close());
-    const order: string[] = [];
-    const running = wal.sync().then(() => order.push("running"));
+    Object.assign(disk, { events: [], syncs: 0 });
+    const running = wal.sync().then(() => disk.events.push("running resolved"));
     store.db.prepare("INSERT INTO t VALUES (1)").run();
-    const mine = wal.sync().then(() => order.push("mine"));
+    disk.events.push("commit");
+    const mine = wal.sync().then(() => disk.events.push("mine resolved"));
     await Promise.all([running, mine]);
-    expect(order).toEqual(["running", "mine"]);
+    // The commit came after sync 1 started, so only a sync started after it covers it: sync 2,
+    // which starts once sync 1 is done, and only its end may answer the caller.
+    expect(disk.events).toEqual(["sync 1 start", "commit", "sync 1 done", "running resolved", "sync 2 start", "sync 2 done", "mine resolved"]);
   });
 
   it("has nothing to sync for an in-memory store", async () => {
