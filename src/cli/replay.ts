@@ -89,7 +89,7 @@ export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOpt
   if (needsLookup(delivery)) {
     const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
     try {
-      delivery = (await enricher.enrich(store, delivery, opts.integration)).delivery;
+      delivery = (await enricher.enrich(store, delivery, delivery.resolved ?? opts.integration)).delivery;
     } finally {
       await enricher.close();
     }

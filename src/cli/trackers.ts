@@ -6,6 +6,7 @@ import type { JiraClient, JiraWebhook } from "../providers/jira/client.js";
 import type { ProviderName } from "../providers/types.js";
 import type { Subscription, VstsAccess, VstsClient } from "../providers/vsts/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
+import { requireIntegration } from "../pipeline/resolve-integration.js";
 import type { Store } from "../store/store.js";
 import { jiraCredentials, readPat, trackerBaseUrl } from "../trackers/credentials.js";
 import type { Context } from "./context.js";
@@ -44,14 +45,7 @@ export async function withHttp<T>(ctx: Context, flags: HttpFlags, fn: (base: Bas
 /** The integration named by --integration, or the only one of that provider; of any provider when none is given. */
 export async function integrationFor(ctx: Context, provider: ProviderName | undefined, externalId?: string): Promise<{ store: Store; integration: IntegrationRow }> {
   const store = await ctx.store();
-  const integration = externalId ? store.integrations.byExternalId(externalId) : provider && store.integrations.onlyOf(provider);
-  if (!integration) {
-    throw externalId
-      ? new UsageError(`no integration ${externalId} in the store`, "check --integration, or add it with 'hooksync import'")
-      : new UsageError(`which ${provider ? `${provider} ` : ""}integration?`, "use --integration <externalId>");
-  }
-  if (provider && integration.provider !== provider) throw new UsageError(`integration ${integration.externalId} is a ${integration.provider} integration, not ${provider}`, "check --integration");
-  return { store, integration };
+  return { store, integration: requireIntegration(store.integrations, provider, externalId) };
 }
 
 /** --url: where the trackers reach hooksync's receiver, without a trailing slash. */

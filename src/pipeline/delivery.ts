@@ -1,6 +1,7 @@
 import type { Change, Source } from "../engine/types.js";
 import { isObject } from "../providers/schema.js";
 import { type Headers, type Parsed, type ProviderName, providerNames } from "../providers/types.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
 
 /** One payload on its way to the engine, wherever it came from (HTTP, a file, simulate). */
 export interface Delivery {
@@ -13,6 +14,11 @@ export interface Delivery {
   integration?: string;
   /** What `provider` made of the body already (the receiver parses once to learn the external issue). */
   parsed?: Parsed;
+  /**
+   * The integration already found for it (serve's authenticated one, or the one an assignee
+   * lookup resolved): the pipeline uses it rather than look it up again.
+   */
+  resolved?: IntegrationRow;
 }
 
 export type OutcomeKind = "applied" | "ignored" | "rejected";
