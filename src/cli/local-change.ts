@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import type { LocalChange } from "../engine/local.js";
-import type { Change } from "../engine/types.js";
+import { type ShownChange, shownChange } from "../engine/types.js";
 import { PartialFailure, RejectedInputError, UsageError } from "../errors.js";
 import type { OutboxRow } from "../store/outbox-repo.js";
 import type { Context, ContextFactory } from "./context.js";
+import { describeChange } from "./render-outcome.js";
 import type { PushResult } from "../outbound/send.js";
 import { type PushFlags, addPushOptions, renderPushes, withSender } from "./push.js";
 
@@ -15,7 +16,7 @@ export interface LocalFlags extends PushFlags {
 /** `--json`: the local changes and what became of each push. */
 export interface LocalReport {
   issue: string;
-  changes: Change[];
+  changes: ShownChange[];
   pushes: PushResult[];
 }
 
@@ -36,16 +37,17 @@ export async function runLocalChange(ctx: Context, key: string, change: LocalCha
   if (result.refused) throw new RejectedInputError(result.refused, "only a verified user who is a member of the issue's project can be assigned ('hooksync import' adds members)");
   for (const note of result.notes) ctx.out.info(`${note}: nothing to change`);
   const rows = queued.map((id) => store.outbox.get(id)).filter((r): r is OutboxRow => r !== undefined);
-  if (rows.length === 0) return { issue: key, changes: result.changes, pushes: [] };
+  const changes = result.changes.map(shownChange);
+  if (rows.length === 0) return { issue: key, changes, pushes: [] };
   const { sendRows } = await import("../outbound/send.js");
-  return { issue: key, changes: result.changes, pushes: await withSender(ctx, store, flags, (sender) => sendRows(sender, rows)) };
+  return { issue: key, changes, pushes: await withSender(ctx, store, flags, (sender) => sendRows(sender, rows)) };
 }
 
 function render(ctx: Context, report: LocalReport, strict: boolean | undefined): void {
   if (ctx.json) ctx.out.json(report);
   else {
     const s = ctx.style;
-    for (const c of report.changes) ctx.out.text(`${s.bold(c.issue)} ${c.field} ${c.from ?? s.dim("(none)")} -> ${c.to ?? s.dim("(none)")}`);
+    for (const c of report.changes) ctx.out.text(describeChange(c, s));
   }
   renderPushes(ctx, ctx.json ? report.pushes.filter((p) => !p.ok) : report.pushes);
   const failed = report.pushes.filter((p) => !p.ok).length;

@@ -1,9 +1,9 @@
-import type { Change } from "../engine/types.js";
+import type { ShownChange } from "../engine/types.js";
 import type { Style } from "../io/style.js";
 import type { Outcome } from "../pipeline/delivery.js";
 import { cell } from "./safe-text.js";
 
-const describeChange = (c: Change, s: Style): string =>
+export const describeChange = (c: ShownChange, s: Style): string =>
   `${s.bold(c.issue)} ${c.field} ${c.from ?? s.dim("(none)")} -> ${c.to ?? s.dim("(none)")}`;
 
 /**

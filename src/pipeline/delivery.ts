@@ -1,4 +1,4 @@
-import type { Change, Source } from "../engine/types.js";
+import type { ShownChange, Source } from "../engine/types.js";
 import { isObject } from "../providers/schema.js";
 import { type Headers, type Parsed, type ProviderName, providerNames } from "../providers/types.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
@@ -31,7 +31,7 @@ export interface Outcome {
   integration: string | null;
   outcome: OutcomeKind;
   reason: string | null;
-  changes: Change[];
+  changes: ShownChange[];
   /** Why parts of an applied payload changed nothing (a skipped issue, a field not synced). */
   notes: string[];
 }

@@ -1,4 +1,5 @@
 import { applyEvents } from "../engine/engine.js";
+import { shownChange } from "../engine/types.js";
 import { detectProvider, providers } from "../providers/registry.js";
 import type { Parsed, Provider } from "../providers/types.js";
 import type { Store } from "../store/store.js";
@@ -97,7 +98,7 @@ function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, a
     // Rules 7.2 and 8.1: pushes to the other linked trackers and notifications, queued in this
     // transaction; 'hooksync outbound send' sends them, so replay and serve stay offline.
     store.outbox.enqueue(result.changes, { integrationId: integration.id, via: provider.name, at });
-    return { ...out, outcome: "applied", changes: result.changes, notes };
+    return { ...out, outcome: "applied", changes: result.changes.map(shownChange), notes };
   }
   return { ...out, outcome: "ignored", reason: notes.join("; ") || "nothing to change", notes };
 }
