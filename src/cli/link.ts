@@ -5,7 +5,8 @@ import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import type { Context, ContextFactory } from "./context.js";
 import { cell } from "./safe-text.js";
-import { type VstsFlags, addHttpOptions, integrationFor, withJira, withVsts } from "./trackers.js";
+import { type VstsFlags, integrationFor, withJira, withVsts } from "../trackers/sessions.js";
+import { addHttpOptions } from "./trackers.js";
 
 export type LinkAction = "linked" | "already linked" | "unlinked" | "not linked";
 

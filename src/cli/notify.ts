@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, addHttpOptions, withHttp } from "./trackers.js";
+import { type HttpFlags, withHttp } from "../trackers/sessions.js";
+import { addHttpOptions } from "./trackers.js";
 
 export interface NotifyDiscordOptions extends HttpFlags {
   webhookUrl?: string;

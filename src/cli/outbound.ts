@@ -5,7 +5,9 @@ import type { PushResult } from "../outbound/send.js";
 import type { OutboxKind, OutboxRow, OutboxState, Via } from "../store/outbox-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
-import { type PushFlags, addPushOptions, renderPushes, withSender } from "./push.js";
+import { type PushFlags, withSender } from "../outbound/command-sender.js";
+import { addPushOptions } from "./push.js";
+import { renderPushes } from "./render-push.js";
 import { shortId } from "./short-id.js";
 
 /** `outbound list --json`, one per row. */

@@ -2,12 +2,11 @@ import { type Command, Option } from "commander";
 import { PartialFailure, UsageError } from "../errors.js";
 import { LineWriter } from "../io/writer.js";
 import { Progress } from "../io/progress.js";
-import type { Delivery, Outcome, PipelineOptions } from "../pipeline/delivery.js";
 import type { ProviderName } from "../providers/types.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
-import { count, emptyTotals, outcomeJson, outcomeLine, type Totals } from "./render-outcome.js";
-import { noteQueued } from "./push.js";
+import { count, emptyTotals, outcomeJson, outcomeLine, reportOne, type Totals } from "./render-outcome.js";
+import { noteQueued } from "./render-push.js";
 import { reportSent } from "./render-sent.js";
 
 export interface ReplayOptions {
@@ -78,32 +77,6 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   return totals;
 }
 
-/**
- * One payload through the pipeline, printed as replay prints it (with replay's assignee lookup);
- * a rejection fails the command.
- */
-export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOptions): Promise<Outcome> {
-  const { processDelivery } = await import("../pipeline/process.js");
-  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
-  const store = await ctx.store();
-  if (needsLookup(delivery)) {
-    const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
-    try {
-      delivery = (await enricher.enrich(store, delivery, delivery.resolved ?? opts.integration)).delivery;
-    } finally {
-      await enricher.close();
-    }
-  }
-  const unsentBefore = store.outbox.unsentCount();
-  const outcome = processDelivery(store, delivery, opts, ctx.deps.now().toISOString());
-  if (ctx.json) ctx.deps.io.stdout.write(`${outcomeJson(outcome)}\n`);
-  else if (!ctx.opts.quiet) ctx.out.text(outcomeLine(outcome, ctx.style));
-  if (opts.dryRun) ctx.out.info("dry run, nothing written");
-  noteQueued(ctx, store, unsentBefore);
-  if (outcome.outcome === "rejected") throw new PartialFailure("the payload was rejected", "its reason is above");
-  return outcome;
-}
-
 export interface ReplayDeliveryOptions {
   dryRun?: boolean;
   ignoreOrder?: boolean;
@@ -144,7 +117,7 @@ export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDe
     throw new UsageError(`delivery ${id} kept only the first ${d.body.length} of its ${d.bodySize} bytes (${refused})`, "a refused request is not kept whole; have the tracker send it again");
   }
   const { decodeJson } = await import("../pipeline/inputs.js");
-  await runOne(
+  await reportOne(
     ctx,
     {
       source: `delivery ${id}`,

@@ -7,7 +7,7 @@ import type { VstsSimulation } from "../providers/vsts/simulate.js";
 import { resolveIntegration } from "../pipeline/resolve-integration.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
-import { runOne } from "./replay.js";
+import { reportOne } from "./render-outcome.js";
 
 export interface SimulateOptions {
   integration?: string;
@@ -67,7 +67,7 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
   }
   // The integration chosen here, as serve's token or secret would name it; unless --set made the
   // VSTS payload name another, which the pipeline then looks up as serve would.
-  await runOne(
+  await reportOne(
     ctx,
     { source: "simulate", body: { ok: true, value: payload }, headers: {}, provider, resolved: integration },
     { source: "simulate", provider, dryRun: opts.dryRun ?? false },
