@@ -7,6 +7,7 @@ import type { VstsSimulation } from "../providers/vsts/simulate.js";
 import { resolveIntegration } from "../pipeline/resolve-integration.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
+import { withoutTrailingSlash } from "../url.js";
 import { reportOne } from "./render-outcome.js";
 
 export interface SimulateOptions {
@@ -113,7 +114,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
           ...opts,
           eventType,
           collectionId: target.externalId ?? VSTS_EXAMPLE.collectionId,
-          orgUrl: target.baseUrl ? `${target.baseUrl.replace(/\/+$/, "")}/` : VSTS_EXAMPLE.orgUrl,
+          orgUrl: target.baseUrl ? `${withoutTrailingSlash(target.baseUrl)}/` : VSTS_EXAMPLE.orgUrl,
           keptRev: opts.workItem ? target.newestRevision(opts.workItem) : null,
         },
         r,
@@ -136,7 +137,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
     const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");
     await runSimulate(context(cmd), "jira", opts, (target, r) =>
       simulateJira(
-        { ...opts, event: event.replace(/^jira:/, ""), baseUrl: target.baseUrl?.replace(/\/+$/, "") ?? JIRA_EXAMPLE.baseUrl },
+        { ...opts, event: event.replace(/^jira:/, ""), baseUrl: target.baseUrl ? withoutTrailingSlash(target.baseUrl) : JIRA_EXAMPLE.baseUrl },
         r,
       ),
     );

@@ -7,6 +7,7 @@ import type { ProviderName } from "../providers/types.js";
 import type { Subscription, VstsAccess, VstsClient } from "../providers/vsts/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
+import { withoutTrailingSlash } from "../url.js";
 import { jiraCredentials, readPat, trackerBaseUrl } from "./credentials.js";
 
 /**
@@ -60,7 +61,7 @@ export function publicUrl(raw: string): string {
   }
   if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--url must be http(s), got ${u.protocol}`);
   if (u.search || u.hash) throw new UsageError("--url takes a base URL without query or fragment", "hooksync appends /hooks/<provider>");
-  return u.href.replace(/\/+$/, "");
+  return withoutTrailingSlash(u.href);
 }
 
 /**
