@@ -19,6 +19,8 @@ export interface Delivery {
    * lookup resolved): the pipeline uses it rather than look it up again.
    */
   resolved?: IntegrationRow;
+  /** Taken out of serve's envelope already: its body is the webhook's, never opened again. */
+  opened?: true;
 }
 
 export type OutcomeKind = "applied" | "ignored" | "rejected";
@@ -48,9 +50,10 @@ export interface PipelineOptions {
 /**
  * `{ provider, integration, headers, body }` as serve records a delivery. A webhook body never
  * has this shape: both trackers' bodies lack a top-level `provider` with a `body` beside it.
+ * Opened once: the lookup and the pipeline both ask, and a body inside is taken as it is.
  */
 export function unwrapEnvelope(d: Delivery): Delivery | { error: string } {
-  if (!d.body.ok) return d;
+  if (!d.body.ok || d.opened) return d;
   const v = d.body.value;
   if (!isObject(v) || !("body" in v) || !("provider" in v)) return d;
   if (!providerNames.includes(v.provider as ProviderName)) {
@@ -69,5 +72,6 @@ export function unwrapEnvelope(d: Delivery): Delivery | { error: string } {
     headers,
     provider: v.provider as ProviderName,
     ...(typeof v.integration === "string" ? { integration: v.integration } : {}),
+    opened: true,
   };
 }
