@@ -46,9 +46,14 @@ export async function withHttp<T>(ctx: SessionHost, flags: HttpFlags, fn: (base:
 }
 
 /** The integration named by --integration, or the only one of that provider; of any provider when none is given. */
-export async function integrationFor(ctx: SessionHost, provider: ProviderName | undefined, externalId?: string): Promise<{ store: Store; integration: IntegrationRow }> {
+export async function integrationFor(
+  ctx: SessionHost,
+  provider: ProviderName | undefined,
+  named?: string | IntegrationRow,
+): Promise<{ store: Store; integration: IntegrationRow }> {
   const store = await ctx.store();
-  return { store, integration: requireIntegration(store.integrations, provider, externalId) };
+  // One the caller already chose (link checks the issue it links) is not looked up again.
+  return { store, integration: typeof named === "object" ? named : requireIntegration(store.integrations, provider, named) };
 }
 
 /** --url: where the trackers reach hooksync's receiver, without a trailing slash. */
@@ -109,8 +114,13 @@ function session<C, S>(
   };
 }
 
-export interface VstsFlags extends HttpFlags {
+/** Which integration a session is with: --integration, or one the caller already resolved. */
+export interface SessionTarget {
   integration?: string;
+  resolved?: IntegrationRow;
+}
+
+export interface VstsFlags extends HttpFlags, SessionTarget {
   /** Also counts subscriptions pointing at <url>/hooks/vsts as hooksync's. */
   url?: string;
   patStdin?: boolean;
@@ -126,7 +136,7 @@ export async function withVsts<T>(
   fn: (s: TrackerSession<VstsClient, Subscription>) => Promise<T>,
   access?: VstsAccess,
 ): Promise<T> {
-  const { store, integration } = await integrationFor(ctx, "vsts", opts.integration);
+  const { store, integration } = await integrationFor(ctx, "vsts", opts.resolved ?? opts.integration);
   const baseUrl = trackerBaseUrl(integration);
   const wanted = opts.url ? `${publicUrl(opts.url)}/hooks/vsts` : undefined;
   const pat = await readPat(ctx.deps, opts.patStdin);
@@ -143,10 +153,10 @@ export const jiraWebhookName = (externalId: string): string => `hooksync ${exter
 /** Jira for the jira integration, signed with its stored OAuth credentials. */
 export async function withJira<T>(
   ctx: SessionHost,
-  opts: HttpFlags & { integration?: string },
+  opts: HttpFlags & SessionTarget,
   fn: (s: TrackerSession<JiraClient, JiraWebhook>) => Promise<T>,
 ): Promise<T> {
-  const { store, integration } = await integrationFor(ctx, "jira", opts.integration);
+  const { store, integration } = await integrationFor(ctx, "jira", opts.resolved ?? opts.integration);
   const creds = await jiraCredentials(ctx.deps.io.env, integration);
   const { clientFromCredentials } = await import("../providers/jira/client.js");
   const name = jiraWebhookName(integration.externalId);
