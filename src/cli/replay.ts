@@ -16,15 +16,11 @@ export interface ReplayOptions {
   ignoreOrder?: boolean;
 }
 
-/**
- * Streams every payload of the inputs through the pipeline: one transaction per read of the
- * input, a savepoint per payload, so each payload is still applied whole or not at all.
- */
+/** Streams every payload of the inputs through the pipeline, a line each, then the totals. */
 export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOptions): Promise<Totals> {
   const { io } = ctx.deps;
-  const { resolveInputs, readSource } = await import("../pipeline/input-sources.js");
-  const { processBatch } = await import("../pipeline/process.js");
-  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
+  const { resolveInputs } = await import("../pipeline/input-sources.js");
+  const { replayBatches } = await import("../pipeline/replay.js");
   const sources = await resolveInputs(inputs, io.stdin, io.cwd);
   if (sources.some((s) => s.label === "stdin") && io.stdinIsTTY) {
     throw new UsageError("replay - reads payloads from stdin, but stdin is a terminal", "pipe payloads in, or name files");
@@ -38,29 +34,18 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   let bytes = 0;
   let n = 0;
   const started = performance.now();
-  const at = () => ctx.deps.now().toISOString();
-  // Rule 3.5: hidden Jira assignee emails are looked up (stored OAuth credentials) before the batch's transaction.
-  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
-  try {
-    for (const src of sources) {
-      for await (const batch of readSource(src, (b) => (bytes += b))) {
-        const deliveries = batch.map((p) => ({ ...p, headers: {} }));
-        for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = (await enricher.enrich(store, d, opts.integration)).delivery;
-        // Reported only once committed: a line never claims a change that a crash could undo.
-        for (const outcome of processBatch(store, deliveries, { source: "replay", ...opts }, at)) {
-          count(totals, outcome);
-          n++;
-          if (ctx.json) await writer.line(outcomeJson(outcome));
-          else if (!ctx.opts.quiet) {
-            progress?.clear();
-            await writer.line(outcomeLine(outcome, ctx.style));
-          }
-        }
-        progress?.update(bytes, n);
+  const on = { bytes: (b: number) => (bytes += b), note: (line: string) => ctx.out.verbose(line) };
+  for await (const outcomes of replayBatches(store, ctx.deps, sources, { source: "replay", ...opts }, on)) {
+    for (const outcome of outcomes) {
+      count(totals, outcome);
+      n++;
+      if (ctx.json) await writer.line(outcomeJson(outcome));
+      else if (!ctx.opts.quiet) {
+        progress?.clear();
+        await writer.line(outcomeLine(outcome, ctx.style));
       }
     }
-  } finally {
-    await enricher.close();
+    progress?.update(bytes, n);
   }
   await writer.flush();
   progress?.clear();
