@@ -7,11 +7,10 @@ import { wholeNumber } from "./numbers.js";
 
 export async function runActivity(ctx: Context, opts: { issue?: string; limit?: number }): Promise<ActivityView[]> {
   const store = await ctx.store();
-  const { listActivity } = await import("../store/views.js");
   if (opts.issue && store.links.issueId(opts.issue) === undefined) {
     throw new UsageError(`no issue ${opts.issue}`, "see 'hooksync issue list'");
   }
-  return listActivity(store.db, opts);
+  return store.views.activity(opts);
 }
 
 export function describeActivity(a: Pick<ActivityView, "kind" | "from" | "to">): string {

@@ -6,8 +6,7 @@ import { shortId } from "./short-id.js";
 
 export async function runIssueList(ctx: Context, opts: { project?: string }): Promise<IssueView[]> {
   const store = await ctx.store();
-  const { listIssues } = await import("../store/views.js");
-  return listIssues(store.db, opts);
+  return store.views.issues(opts);
 }
 
 function render(ctx: Context, issues: IssueView[]): void {

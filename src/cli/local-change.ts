@@ -1,51 +1,23 @@
 import type { Command } from "commander";
 import type { LocalChange } from "../engine/local.js";
-import type { Change } from "../engine/types.js";
-import { PartialFailure, RejectedInputError, UsageError } from "../errors.js";
-import type { OutboxRow } from "../store/outbox-repo.js";
+import { PartialFailure } from "../errors.js";
+import type { PushFlags } from "../outbound/command-sender.js";
+import { type LocalReport, runLocalChange } from "../outbound/local-change.js";
 import type { Context, ContextFactory } from "./context.js";
-import type { PushResult } from "../outbound/send.js";
-import { type PushFlags, addPushOptions, renderPushes, withSender } from "./push.js";
+import { describeChange } from "./render-outcome.js";
+import { addPushOptions } from "./push.js";
+import { renderPushes } from "./render-push.js";
 
 export interface LocalFlags extends PushFlags {
   /** Exit 1 when a push failed (it stays queued either way). */
   strict?: boolean;
 }
 
-/** `--json`: the local changes and what became of each push. */
-export interface LocalReport {
-  issue: string;
-  changes: Change[];
-  pushes: PushResult[];
-}
-
-/**
- * Rule 7.1: the change and its pushes queued in one transaction, then, after commit, each push
- * sent. The local change stands whatever the trackers answer; a failed push stays queued (7.3).
- */
-export async function runLocalChange(ctx: Context, key: string, change: LocalChange, flags: LocalFlags): Promise<LocalReport> {
-  const store = await ctx.store();
-  const { applyLocal } = await import("../engine/local.js");
-  const at = ctx.deps.now().toISOString();
-  const { result, queued } = store.inTransaction(() => {
-    const result = applyLocal(store.sync, key, change, at);
-    const queued = result && result.changes.length > 0 ? store.outbox.enqueue(result.changes, { integrationId: null, via: "cli", at }) : [];
-    return { result, queued };
-  });
-  if (!result) throw new UsageError(`no issue ${key}`, "see 'hooksync issue list'");
-  if (result.refused) throw new RejectedInputError(result.refused, "only a verified user who is a member of the issue's project can be assigned ('hooksync import' adds members)");
-  for (const note of result.notes) ctx.out.info(`${note}: nothing to change`);
-  const rows = queued.map((id) => store.outbox.get(id)).filter((r): r is OutboxRow => r !== undefined);
-  if (rows.length === 0) return { issue: key, changes: result.changes, pushes: [] };
-  const { sendRows } = await import("../outbound/send.js");
-  return { issue: key, changes: result.changes, pushes: await withSender(ctx, store, flags, (sender) => sendRows(sender, rows)) };
-}
-
 function render(ctx: Context, report: LocalReport, strict: boolean | undefined): void {
   if (ctx.json) ctx.out.json(report);
   else {
     const s = ctx.style;
-    for (const c of report.changes) ctx.out.text(`${s.bold(c.issue)} ${c.field} ${c.from ?? s.dim("(none)")} -> ${c.to ?? s.dim("(none)")}`);
+    for (const c of report.changes) ctx.out.text(describeChange(c, s));
   }
   renderPushes(ctx, ctx.json ? report.pushes.filter((p) => !p.ok) : report.pushes);
   const failed = report.pushes.filter((p) => !p.ok).length;

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, addHttpOptions, withHttp } from "./trackers.js";
+import { readStdinSecret } from "../io/stdin.js";
+import { type HttpFlags, withHttp } from "../trackers/sessions.js";
+import { addHttpOptions } from "./trackers.js";
 
 export interface NotifyDiscordOptions extends HttpFlags {
   webhookUrl?: string;
@@ -27,14 +29,7 @@ export interface NotifyStatus {
 /** The webhook URL from stdin, the flag, the environment, or a prompt; a usage error naming them all without a TTY. */
 async function readWebhookUrl(ctx: Context, opts: NotifyDiscordOptions, envName: string): Promise<string> {
   const { io } = ctx.deps;
-  if (opts.webhookUrlStdin) {
-    if (io.stdinIsTTY) throw new UsageError("--webhook-url-stdin reads the URL from stdin, but stdin is a terminal", `pipe it in, or set ${envName}`);
-    const chunks: Buffer[] = [];
-    for await (const c of io.stdin) chunks.push(Buffer.from(c as Buffer));
-    const url = Buffer.concat(chunks).toString("utf8").trim();
-    if (!url) throw new UsageError("--webhook-url-stdin: stdin was empty", "pipe the webhook URL in");
-    return url;
-  }
+  if (opts.webhookUrlStdin) return readStdinSecret(io, { flag: "--webhook-url-stdin", short: "URL", long: "webhook URL", envName });
   if (opts.webhookUrl) {
     ctx.out.info("note: a URL given as a flag shows in the process list and shell history; --webhook-url-stdin or " + `${envName} keep it out`);
     return opts.webhookUrl;

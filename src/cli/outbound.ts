@@ -1,11 +1,13 @@
 import { type Command, Option } from "commander";
-import { PartialFailure, UsageError } from "../errors.js";
+import { PartialFailure } from "../errors.js";
 import { table } from "../io/style.js";
-import type { PushResult } from "../outbound/send.js";
 import type { OutboxKind, OutboxRow, OutboxState, Via } from "../store/outbox-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
-import { type PushFlags, addPushOptions, renderPushes, withSender } from "./push.js";
+import type { PushFlags } from "../outbound/command-sender.js";
+import { runOutboundDiscard, runOutboundRetry } from "../outbound/by-hand.js";
+import { addPushOptions } from "./push.js";
+import { renderPushes } from "./render-push.js";
 import { shortId } from "./short-id.js";
 
 /** `outbound list --json`, one per row. */
@@ -47,31 +49,6 @@ const view = (r: OutboxRow): OutboxView => ({
 
 export async function runOutboundList(ctx: Context, state?: OutboxState): Promise<OutboxView[]> {
   return (await ctx.store()).outbox.list(state).map(view);
-}
-
-/**
- * The unsent rows (or those named), pending or given up, oldest first, whatever their schedule;
- * every push this process tried in the result, failures included.
- */
-export async function runOutboundRetry(ctx: Context, flags: PushFlags & { id?: number[] }): Promise<PushResult[]> {
-  const store = await ctx.store();
-  const { sendAll, sendRows } = await import("../outbound/send.js");
-  if (!flags.id?.length) return withSender(ctx, store, flags, sendAll);
-  const rows = [...new Set(flags.id)].sort((a, b) => a - b).map((id): OutboxRow => {
-    const row = store.outbox.get(id);
-    if (!row) throw new UsageError(`no outbox row ${id}`, "see 'hooksync outbound list'");
-    if (row.state === "done") throw new UsageError(`outbox row ${id} was sent already`, "see 'hooksync outbound list'");
-    return row;
-  });
-  return withSender(ctx, store, flags, (sender) => sendRows(sender, rows));
-}
-
-export async function runOutboundDiscard(ctx: Context, ids: number[]): Promise<number[]> {
-  const store = await ctx.store();
-  const missing = ids.filter((id) => (store.outbox.get(id)?.state ?? "done") === "done");
-  if (missing.length) throw new UsageError(`no unsent outbox row ${missing.join(", ")}`, "see 'hooksync outbound list'");
-  store.inTransaction(() => ids.forEach((id) => store.outbox.discard(id)));
-  return ids;
 }
 
 /** Collects row ids, each a usage error when it is not one. */

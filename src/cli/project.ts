@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { CancelledError, UsageError } from "../errors.js";
-import type { DeletedProject } from "../store/delete-project.js";
+import type { DeletedProject } from "../store/projects-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 
 /** Rule 9.2: after a confirmation (or --yes), the project and everything hanging off its issues, in one transaction. */
 export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?: boolean }): Promise<DeletedProject> {
   const store = await ctx.store();
-  const { deleteProject, projectIssueCount } = await import("../store/delete-project.js");
-  const issues = projectIssueCount(store.db, slug);
+  const issues = store.projects.issueCount(slug);
   if (issues === undefined) throw new UsageError(`no project ${slug}`, "see 'hooksync issue list'");
   if (!opts.yes) {
     if (!ctx.deps.io.stdinIsTTY) throw new UsageError(`deleting project ${slug} needs a confirmation, and there is no terminal to ask on`, "pass --yes to delete without asking");
@@ -19,7 +18,7 @@ export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?:
     if (!sure) throw new CancelledError(`project ${slug} was not deleted`);
   }
   // Asked before, counted inside: what the transaction removed, even if a writer came in between.
-  const deleted = store.inTransaction(() => deleteProject(store.db, slug));
+  const deleted = store.inTransaction(() => store.projects.delete(slug));
   if (!deleted) throw new UsageError(`no project ${slug}`, "another hooksync deleted it meanwhile");
   return deleted;
 }

@@ -2,17 +2,12 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { RejectedInputError, UsageError } from "../errors.js";
-
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString("utf8");
-}
+import { readText } from "../io/stdin.js";
 
 /** One whole JSON document from a file or `-` (stdin), with a one-line error naming the file. */
 export async function readJsonDocument(path: string, stdin: Readable, cwd: string): Promise<unknown> {
   let text: string;
-  if (path === "-") text = await readAll(stdin);
+  if (path === "-") text = await readText(stdin);
   else {
     try {
       text = await readFile(resolve(cwd, path), "utf8");

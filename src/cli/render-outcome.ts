@@ -1,9 +1,12 @@
-import type { Change } from "../engine/types.js";
+import type { ShownChange } from "../engine/types.js";
 import type { Style } from "../io/style.js";
-import type { Outcome } from "../pipeline/delivery.js";
+import { PartialFailure } from "../errors.js";
+import type { Delivery, Outcome, PipelineOptions } from "../pipeline/delivery.js";
+import type { Context } from "./context.js";
+import { noteQueued } from "./render-push.js";
 import { cell } from "./safe-text.js";
 
-const describeChange = (c: Change, s: Style): string =>
+export const describeChange = (c: ShownChange, s: Style): string =>
   `${s.bold(c.issue)} ${c.field} ${c.from ?? s.dim("(none)")} -> ${c.to ?? s.dim("(none)")}`;
 
 /**
@@ -41,3 +44,20 @@ export function count(t: Totals, o: Outcome): void {
 
 /** JSON line of cli.md: the fixed keys, plus notes beside them. */
 export const outcomeJson = (o: Outcome) => JSON.stringify(o);
+
+/**
+ * One payload through the pipeline (replay --delivery, simulate), printed as replay prints it;
+ * a rejection fails the command.
+ */
+export async function reportOne(ctx: Context, delivery: Delivery, opts: PipelineOptions): Promise<Outcome> {
+  const { runOne } = await import("../pipeline/run-one.js");
+  const store = await ctx.store();
+  const unsentBefore = store.outbox.unsentCount();
+  const outcome = await runOne(store, ctx.deps, delivery, opts, (line) => ctx.out.verbose(line));
+  if (ctx.json) ctx.deps.io.stdout.write(`${outcomeJson(outcome)}\n`);
+  else if (!ctx.opts.quiet) ctx.out.text(outcomeLine(outcome, ctx.style));
+  if (opts.dryRun) ctx.out.info("dry run, nothing written");
+  noteQueued(ctx, store, unsentBefore);
+  if (outcome.outcome === "rejected") throw new PartialFailure("the payload was rejected", "its reason is above");
+  return outcome;
+}

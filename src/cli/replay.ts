@@ -2,12 +2,11 @@ import { type Command, Option } from "commander";
 import { PartialFailure, UsageError } from "../errors.js";
 import { LineWriter } from "../io/writer.js";
 import { Progress } from "../io/progress.js";
-import type { Delivery, Outcome, PipelineOptions } from "../pipeline/delivery.js";
 import type { ProviderName } from "../providers/types.js";
 import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
-import { count, emptyTotals, outcomeJson, outcomeLine, type Totals } from "./render-outcome.js";
-import { noteQueued } from "./push.js";
+import { count, emptyTotals, outcomeJson, outcomeLine, reportOne, type Totals } from "./render-outcome.js";
+import { noteQueued } from "./render-push.js";
 import { reportSent } from "./render-sent.js";
 
 export interface ReplayOptions {
@@ -17,15 +16,11 @@ export interface ReplayOptions {
   ignoreOrder?: boolean;
 }
 
-/**
- * Streams every payload of the inputs through the pipeline: one transaction per read of the
- * input, a savepoint per payload, so each payload is still applied whole or not at all.
- */
+/** Streams every payload of the inputs through the pipeline, a line each, then the totals. */
 export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOptions): Promise<Totals> {
   const { io } = ctx.deps;
-  const { resolveInputs, readSource } = await import("../pipeline/input-sources.js");
-  const { processBatch } = await import("../pipeline/process.js");
-  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
+  const { resolveInputs } = await import("../pipeline/input-sources.js");
+  const { replayBatches } = await import("../pipeline/replay.js");
   const sources = await resolveInputs(inputs, io.stdin, io.cwd);
   if (sources.some((s) => s.label === "stdin") && io.stdinIsTTY) {
     throw new UsageError("replay - reads payloads from stdin, but stdin is a terminal", "pipe payloads in, or name files");
@@ -39,29 +34,18 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
   let bytes = 0;
   let n = 0;
   const started = performance.now();
-  const at = () => ctx.deps.now().toISOString();
-  // Rule 3.5: hidden Jira assignee emails are looked up (stored OAuth credentials) before the batch's transaction.
-  const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
-  try {
-    for (const src of sources) {
-      for await (const batch of readSource(src, (b) => (bytes += b))) {
-        const deliveries = batch.map((p) => ({ ...p, headers: {} }));
-        for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = (await enricher.enrich(store, d, opts.integration)).delivery;
-        // Reported only once committed: a line never claims a change that a crash could undo.
-        for (const outcome of processBatch(store, deliveries, { source: "replay", ...opts }, at)) {
-          count(totals, outcome);
-          n++;
-          if (ctx.json) await writer.line(outcomeJson(outcome));
-          else if (!ctx.opts.quiet) {
-            progress?.clear();
-            await writer.line(outcomeLine(outcome, ctx.style));
-          }
-        }
-        progress?.update(bytes, n);
+  const on = { bytes: (b: number) => (bytes += b), note: (line: string) => ctx.out.verbose(line) };
+  for await (const outcomes of replayBatches(store, ctx.deps, sources, { source: "replay", ...opts }, on)) {
+    for (const outcome of outcomes) {
+      count(totals, outcome);
+      n++;
+      if (ctx.json) await writer.line(outcomeJson(outcome));
+      else if (!ctx.opts.quiet) {
+        progress?.clear();
+        await writer.line(outcomeLine(outcome, ctx.style));
       }
     }
-  } finally {
-    await enricher.close();
+    progress?.update(bytes, n);
   }
   await writer.flush();
   progress?.clear();
@@ -76,32 +60,6 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
     throw new PartialFailure(`${totals.rejected} of ${n} payloads were rejected`, "each has its reason above");
   }
   return totals;
-}
-
-/**
- * One payload through the pipeline, printed as replay prints it (with replay's assignee lookup);
- * a rejection fails the command.
- */
-export async function runOne(ctx: Context, delivery: Delivery, opts: PipelineOptions): Promise<Outcome> {
-  const { processDelivery } = await import("../pipeline/process.js");
-  const { AssigneeEnricher, needsLookup } = await import("../pipeline/enrich.js");
-  const store = await ctx.store();
-  if (needsLookup(delivery)) {
-    const enricher = new AssigneeEnricher({ deps: ctx.deps, note: (line) => ctx.out.verbose(line), dryRun: opts.dryRun ?? false });
-    try {
-      delivery = (await enricher.enrich(store, delivery, opts.integration)).delivery;
-    } finally {
-      await enricher.close();
-    }
-  }
-  const unsentBefore = store.outbox.unsentCount();
-  const outcome = processDelivery(store, delivery, opts, ctx.deps.now().toISOString());
-  if (ctx.json) ctx.deps.io.stdout.write(`${outcomeJson(outcome)}\n`);
-  else if (!ctx.opts.quiet) ctx.out.text(outcomeLine(outcome, ctx.style));
-  if (opts.dryRun) ctx.out.info("dry run, nothing written");
-  noteQueued(ctx, store, unsentBefore);
-  if (outcome.outcome === "rejected") throw new PartialFailure("the payload was rejected", "its reason is above");
-  return outcome;
 }
 
 export interface ReplayDeliveryOptions {
@@ -144,7 +102,7 @@ export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDe
     throw new UsageError(`delivery ${id} kept only the first ${d.body.length} of its ${d.bodySize} bytes (${refused})`, "a refused request is not kept whole; have the tracker send it again");
   }
   const { decodeJson } = await import("../pipeline/inputs.js");
-  await runOne(
+  await reportOne(
     ctx,
     {
       source: `delivery ${id}`,

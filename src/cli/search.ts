@@ -4,7 +4,8 @@ import { table } from "../io/style.js";
 import type { ExternalIssue } from "../providers/types.js";
 import type { Context, ContextFactory } from "./context.js";
 import { cell } from "./safe-text.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, withJira, withVsts } from "../trackers/sessions.js";
+import { addHttpOptions } from "./trackers.js";
 
 /** The words to search for as one text; nothing to search for is a usage error, never "everything". */
 function searchText(words: string[]): string {

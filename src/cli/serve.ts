@@ -3,7 +3,7 @@ import type { RequestLog } from "../receiver/answer.js";
 import type { ServiceOptions } from "../receiver/service.js";
 import type { Context, ContextFactory } from "./context.js";
 import { duration, wholeNumber } from "./numbers.js";
-import { pushLine } from "./push.js";
+import { pushLine } from "./render-push.js";
 import { describePruned } from "./render-pruned.js";
 import { oneLine } from "./safe-text.js";
 

@@ -4,10 +4,11 @@ import type { JiraSimulation } from "../providers/jira/simulate.js";
 import type { Randomness } from "../providers/template.js";
 import type { ProviderName } from "../providers/types.js";
 import type { VstsSimulation } from "../providers/vsts/simulate.js";
-import type { IntegrationRow } from "../store/integrations-repo.js";
+import { resolveIntegration } from "../pipeline/resolve-integration.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
-import { runOne } from "./replay.js";
+import { withoutTrailingSlash } from "../url.js";
+import { reportOne } from "./render-outcome.js";
 
 export interface SimulateOptions {
   integration?: string;
@@ -39,17 +40,10 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
   const { applyOverride, parseOverride } = await import("../providers/template.js");
   const overrides = (opts.set ?? []).map(parseOverride);
   const store = await ctx.store();
-  let integration: IntegrationRow | undefined;
-  if (opts.integration) {
-    const row = store.integrations.byExternalId(opts.integration);
-    integration = row?.provider === provider ? row : undefined;
-  } else integration = store.integrations.onlyOf(provider);
+  const found = resolveIntegration(store.integrations, provider, opts.integration);
   // --print needs no secret: it can show a payload for an integration this store does not hold.
-  if (!integration && !opts.print) {
-    throw opts.integration
-      ? new UsageError(`no ${provider} integration ${opts.integration}`, "import it first: 'hooksync import <file>'")
-      : new UsageError(`which ${provider} integration? use --integration`, "the store holds none or several");
-  }
+  if (!found.ok && !opts.print) throw new UsageError(found.reason, found.hint);
+  const integration = found.ok ? found.integration : undefined;
 
   const integrationId = integration?.id;
   const payload = build(
@@ -72,12 +66,12 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
     const body = Buffer.from(JSON.stringify(payload));
     return reportSent(ctx, await sendToReceiver(opts.send, provider, integration, body));
   }
-  // VSTS names its integration in the payload, as serve reads it; Jira's comes from the token,
-  // which stands for the integration chosen here.
-  await runOne(
+  // The integration chosen here, as serve's token or secret would name it; unless --set made the
+  // VSTS payload name another, which the pipeline then looks up as serve would.
+  await reportOne(
     ctx,
-    { source: "simulate", body: { ok: true, value: payload }, headers: {}, provider },
-    { source: "simulate", provider, dryRun: opts.dryRun ?? false, ...(provider === "jira" ? { integration: integration.externalId } : {}) },
+    { source: "simulate", body: { ok: true, value: payload }, headers: {}, provider, resolved: integration },
+    { source: "simulate", provider, dryRun: opts.dryRun ?? false },
   );
 }
 
@@ -120,7 +114,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
           ...opts,
           eventType,
           collectionId: target.externalId ?? VSTS_EXAMPLE.collectionId,
-          orgUrl: target.baseUrl ? `${target.baseUrl.replace(/\/+$/, "")}/` : VSTS_EXAMPLE.orgUrl,
+          orgUrl: target.baseUrl ? `${withoutTrailingSlash(target.baseUrl)}/` : VSTS_EXAMPLE.orgUrl,
           keptRev: opts.workItem ? target.newestRevision(opts.workItem) : null,
         },
         r,
@@ -143,7 +137,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
     const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");
     await runSimulate(context(cmd), "jira", opts, (target, r) =>
       simulateJira(
-        { ...opts, event: event.replace(/^jira:/, ""), baseUrl: target.baseUrl?.replace(/\/+$/, "") ?? JIRA_EXAMPLE.baseUrl },
+        { ...opts, event: event.replace(/^jira:/, ""), baseUrl: target.baseUrl ? withoutTrailingSlash(target.baseUrl) : JIRA_EXAMPLE.baseUrl },
         r,
       ),
     );

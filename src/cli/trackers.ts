@@ -1,134 +1,26 @@
 import { createHash } from "node:crypto";
 import { type Command, Option } from "commander";
-import { UsageError } from "../errors.js";
-import type { BaseHttpOptions } from "../http/client.js";
-import type { JiraClient, JiraWebhook } from "../providers/jira/client.js";
-import type { ProviderName } from "../providers/types.js";
-import type { Subscription, VstsAccess, VstsClient } from "../providers/vsts/client.js";
-import type { IntegrationRow } from "../store/integrations-repo.js";
-import type { Store } from "../store/store.js";
-import { type VstsTokenFlags, describeVsts, jiraSignIn, readVstsAuth, trackerBaseUrl } from "../trackers/credentials.js";
-import type { Context } from "./context.js";
 
-/** Flags every command that talks to a tracker shares. */
-export interface HttpFlags {
-  caFile?: string;
-  insecure?: boolean;
-  timeout?: string;
-}
+// The sessions live in src/trackers/sessions.ts; the commands that still import them from here
+// (subscribe, subscriptions, unsubscribe, oauth, doctor) move to it in a later change.
+export {
+  type HttpFlags,
+  type TrackerSession,
+  type VstsFlags,
+  integrationFor,
+  jiraWebhookName,
+  publicUrl,
+  withHttp,
+  withJira,
+  withVsts,
+} from "../trackers/sessions.js";
 
+/** The HTTP flags every command that talks to a tracker declares. */
 export function addHttpOptions(cmd: Command): Command {
   return cmd
     .option("--ca-file <pem>", "trust these CA certificates too (a self-signed Jira Server); NODE_EXTRA_CA_CERTS also works")
     .addOption(new Option("--insecure", "do not check the server's TLS certificate (never on a network you do not trust)"))
     .option("--timeout <seconds>", "give up on a request after this long", "30");
-}
-
-/**
- * Runs fn with the shared HTTP options, and closes the dispatcher afterwards: keep-alive sockets
- * would otherwise hold the process open after the command.
- */
-export async function withHttp<T>(ctx: Context, flags: HttpFlags, fn: (base: BaseHttpOptions) => Promise<T>): Promise<T> {
-  const seconds = Number(flags.timeout ?? "30");
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got ${flags.timeout}`);
-  const { baseHttpOptions } = await import("../http/client.js");
-  const dispatcher = await ctx.deps.http({ ...(flags.caFile ? { caFile: flags.caFile } : {}), ...(flags.insecure ? { insecure: true } : {}) });
-  if (flags.insecure) ctx.out.info("warning: --insecure: TLS certificates are not checked");
-  try {
-    return await fn(baseHttpOptions(ctx.deps, dispatcher, (line) => ctx.out.verbose(line), seconds * 1000));
-  } finally {
-    await dispatcher.close();
-  }
-}
-
-/** The integration named by --integration, or the only one of that provider; of any provider when none is given. */
-export async function integrationFor(ctx: Context, provider: ProviderName | undefined, externalId?: string): Promise<{ store: Store; integration: IntegrationRow }> {
-  const store = await ctx.store();
-  const integration = externalId ? store.integrations.byExternalId(externalId) : provider && store.integrations.onlyOf(provider);
-  if (!integration) {
-    throw externalId
-      ? new UsageError(`no integration ${externalId} in the store`, "check --integration, or add it with 'hooksync import'")
-      : new UsageError(`which ${provider ? `${provider} ` : ""}integration?`, "use --integration <externalId>");
-  }
-  if (provider && integration.provider !== provider) throw new UsageError(`integration ${integration.externalId} is a ${integration.provider} integration, not ${provider}`, "check --integration");
-  return { store, integration };
-}
-
-/** --url: where the trackers reach hooksync's receiver, without a trailing slash. */
-export function publicUrl(raw: string): string {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new UsageError(`--url ${raw} is not a URL`, "give the receiver's public base URL, e.g. https://hooksync.example.com");
-  }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw new UsageError(`--url must be http(s), got ${u.protocol}`);
-  if (u.search || u.hash) throw new UsageError("--url takes a base URL without query or fragment", "hooksync appends /hooks/<provider>");
-  return u.href.replace(/\/+$/, "");
-}
-
-export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
-
-/** The JWT in a Jira 9 webhook URL lets anyone post deliveries: never printed (Jira 10's URL names the integration only). */
-export const redactJwt = (url: string): string => url.replace(/(\/hooks\/jira\/)[\w-]+\.[\w-]+\.[\w-]*/, "$1<jwt>");
-
-/** An action in the tense of --dry-run. */
-export const tense = (action: "created" | "updated" | "kept" | "deleted", dryRun: boolean | undefined): string =>
-  dryRun ? { created: "would create", updated: "would update", kept: "would keep", deleted: "would delete" }[action] : action;
-
-/**
- * hooksync's own among everything the tracker lists: recorded by id, or pointing at a URL hooksync
- * recorded or was told (--url), or matched by the provider's own mark (the Jira webhook's name).
- */
-function ours<T>(
-  remote: T[],
-  recorded: { remoteId: string; url: string }[],
-  of: { id: (t: T) => string; url: (t: T) => string | undefined; also?: (t: T) => boolean },
-): T[] {
-  const ids = new Set(recorded.map((r) => r.remoteId));
-  const urls = new Set(recorded.map((r) => r.url));
-  return remote.filter((t) => {
-    const url = of.url(t);
-    return ids.has(of.id(t)) || (url !== undefined && urls.has(url)) || (of.also?.(t) ?? false);
-  });
-}
-
-export interface TrackerSession<C, S> {
-  client: C;
-  store: Store;
-  integration: IntegrationRow;
-  /** Which credential the calls use and where it came from ("a personal access token from JIRA_API_TOKEN"). */
-  credential: string;
-  /** hooksync's subscriptions among all the tracker lists, and the recorded ones it no longer has. */
-  mine(): Promise<{ found: S[]; missing: string[] }>;
-}
-
-function session<C, S>(
-  client: C,
-  store: Store,
-  integration: IntegrationRow,
-  credential: string,
-  list: () => Promise<S[]>,
-  of: { id: (t: S) => string; url: (t: S) => string | undefined; also?: (t: S) => boolean },
-): TrackerSession<C, S> {
-  return {
-    client,
-    store,
-    integration,
-    credential,
-    mine: async () => {
-      const recorded = store.subscriptions.list(integration.id);
-      const found = ours(await list(), recorded, of);
-      const ids = new Set(found.map(of.id));
-      return { found, missing: recorded.filter((r) => !ids.has(r.remoteId)).map((r) => r.remoteId) };
-    },
-  };
-}
-
-export interface VstsFlags extends HttpFlags, VstsTokenFlags {
-  integration?: string;
-  /** Also counts subscriptions pointing at <url>/hooks/vsts as hooksync's. */
-  url?: string;
 }
 
 /** The ways to give an Azure DevOps credential; without one, AZURE_DEVOPS_TOKEN, then AZURE_DEVOPS_EXT_PAT. */
@@ -139,42 +31,11 @@ export function addVstsTokenOptions(cmd: Command): Command {
     .option("--az-token", "get an Entra ID access token from the signed-in az CLI (az account get-access-token)");
 }
 
-/**
- * Azure DevOps for the vsts integration: the PAT read, the client made, the dispatcher closed after.
- * access names what the calls need of the token, for the hints when it is refused.
- */
-export async function withVsts<T>(
-  ctx: Context,
-  opts: VstsFlags,
-  fn: (s: TrackerSession<VstsClient, Subscription>) => Promise<T>,
-  access?: VstsAccess,
-): Promise<T> {
-  const { store, integration } = await integrationFor(ctx, "vsts", opts.integration);
-  const baseUrl = trackerBaseUrl(integration);
-  const wanted = opts.url ? `${publicUrl(opts.url)}/hooks/vsts` : undefined;
-  const auth = await readVstsAuth(ctx.deps, opts);
-  const { VstsClient, vstsHttp } = await import("../providers/vsts/client.js");
-  return withHttp(ctx, opts, (base) => {
-    const client = new VstsClient(vstsHttp(base, access), baseUrl, auth);
-    const url = (s: Subscription) => s.consumerInputs?.url;
-    return fn(session(client, store, integration, describeVsts(auth), () => client.list(), { id: (s) => s.id, url, also: (s) => wanted !== undefined && url(s) === wanted }));
-  });
-}
+export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 
-export const jiraWebhookName = (externalId: string): string => `hooksync ${externalId}`;
+/** The JWT in a Jira 9 webhook URL lets anyone post deliveries: never printed (Jira 10's URL names the integration only). */
+export const redactJwt = (url: string): string => url.replace(/(\/hooks\/jira\/)[\w-]+\.[\w-]+\.[\w-]*/, "$1<jwt>");
 
-/** Jira for the jira integration, with JIRA_API_TOKEN or its stored credentials (OAuth or a personal access token). */
-export async function withJira<T>(
-  ctx: Context,
-  opts: HttpFlags & { integration?: string },
-  fn: (s: TrackerSession<JiraClient, JiraWebhook>) => Promise<T>,
-): Promise<T> {
-  const { store, integration } = await integrationFor(ctx, "jira", opts.integration);
-  const { auth, source } = await jiraSignIn(ctx.deps.io.env, integration);
-  const { clientFromCredentials } = await import("../providers/jira/client.js");
-  const name = jiraWebhookName(integration.externalId);
-  return withHttp(ctx, opts, (base) => {
-    const client = clientFromCredentials(auth, base, ctx.deps);
-    return fn(session(client, store, integration, source, () => client.listWebhooks(), { id: (w) => w.id, url: (w) => w.url, also: (w) => w.name === name }));
-  });
-}
+/** An action in the tense of --dry-run. */
+export const tense = (action: "created" | "updated" | "kept" | "deleted", dryRun: boolean | undefined): string =>
+  dryRun ? { created: "would create", updated: "would update", kept: "would keep", deleted: "would delete" }[action] : action;

@@ -150,5 +150,5 @@ export function record(
   to: string | null,
 ): void {
   port.addActivity({ issueId: issue.issueId, kind, from, to, source: ctx.source, deliveryId: ctx.deliveryId, at: ctx.at });
-  result.changes.push({ issue: issue.key, field, from, to });
+  result.changes.push({ issue: issue.key, issueId: issue.issueId, field, from, to });
 }

@@ -20,12 +20,20 @@ export type SyncEvent = (
   revision: Revision | null;
 };
 
-export interface Change {
+/** A change as cli.md shows it (outcome lines, the delivery log, --json). */
+export interface ShownChange {
   issue: string;
   field: "assignee" | "status";
   from: string | null;
   to: string | null;
 }
+
+/** A change as the engine made it: the issue's row id rides along for the outbox, and is never shown. */
+export interface Change extends ShownChange {
+  issueId: number;
+}
+
+export const shownChange = ({ issueId: _, ...shown }: Change): ShownChange => shown;
 
 export interface ApplyContext {
   integrationId: number;

@@ -42,9 +42,9 @@ export function bodyDetail(text: string, contentType: string | undefined, secret
         }
       }
     }
-    return found.length ? oneLine(found.join("; ")) : undefined;
+    return found.length ? flattened(found.join("; ")) : undefined;
   } catch {
-    return oneLine(t);
+    return flattened(t);
   }
 }
 
@@ -67,7 +67,7 @@ export function withoutSecrets(text: string, secrets: readonly string[]): string
   return out;
 }
 
-const oneLine = (s: string) => {
+const flattened = (s: string) => {
   const flat = s.replace(/\s+/g, " ").trim();
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 };

@@ -1,6 +1,7 @@
-import type { Change, Source } from "../engine/types.js";
+import type { ShownChange, Source } from "../engine/types.js";
 import { isObject } from "../providers/schema.js";
 import { type Headers, type Parsed, type ProviderName, providerNames } from "../providers/types.js";
+import type { IntegrationRow } from "../store/integrations-repo.js";
 
 /** One payload on its way to the engine, wherever it came from (HTTP, a file, simulate). */
 export interface Delivery {
@@ -13,6 +14,13 @@ export interface Delivery {
   integration?: string;
   /** What `provider` made of the body already (the receiver parses once to learn the external issue). */
   parsed?: Parsed;
+  /**
+   * The integration already found for it (serve's authenticated one, or the one an assignee
+   * lookup resolved): the pipeline uses it rather than look it up again.
+   */
+  resolved?: IntegrationRow;
+  /** Taken out of serve's envelope already: its body is the webhook's, never opened again. */
+  opened?: true;
 }
 
 export type OutcomeKind = "applied" | "ignored" | "rejected";
@@ -25,7 +33,7 @@ export interface Outcome {
   integration: string | null;
   outcome: OutcomeKind;
   reason: string | null;
-  changes: Change[];
+  changes: ShownChange[];
   /** Why parts of an applied payload changed nothing (a skipped issue, a field not synced). */
   notes: string[];
 }
@@ -42,9 +50,10 @@ export interface PipelineOptions {
 /**
  * `{ provider, integration, headers, body }` as serve records a delivery. A webhook body never
  * has this shape: both trackers' bodies lack a top-level `provider` with a `body` beside it.
+ * Opened once: the lookup and the pipeline both ask, and a body inside is taken as it is.
  */
 export function unwrapEnvelope(d: Delivery): Delivery | { error: string } {
-  if (!d.body.ok) return d;
+  if (!d.body.ok || d.opened) return d;
   const v = d.body.value;
   if (!isObject(v) || !("body" in v) || !("provider" in v)) return d;
   if (!providerNames.includes(v.provider as ProviderName)) {
@@ -63,5 +72,6 @@ export function unwrapEnvelope(d: Delivery): Delivery | { error: string } {
     headers,
     provider: v.provider as ProviderName,
     ...(typeof v.integration === "string" ? { integration: v.integration } : {}),
+    opened: true,
   };
 }

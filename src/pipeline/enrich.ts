@@ -8,6 +8,7 @@ import { hiddenAssignee, withAssigneeEmail } from "../providers/jira/assignee.js
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Delivery, unwrapEnvelope } from "./delivery.js";
+import { resolveIntegration } from "./resolve-integration.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** An email Jira gave is trusted for a week; "Jira has none" is asked again after a day. */
@@ -61,17 +62,22 @@ export class AssigneeEnricher {
 
   constructor(private readonly opts: EnricherOptions) {}
 
-  async enrich(store: Store, input: Delivery, integration?: string): Promise<Enriched> {
-    const unchanged: Enriched = { delivery: input };
+  /**
+   * integration: the one already authenticated (serve), else the --integration named. The
+   * delivery comes back with the integration it resolved, so the pipeline does not look it up again.
+   */
+  async enrich(store: Store, input: Delivery, integration?: string | IntegrationRow): Promise<Enriched> {
     const delivery = unwrapEnvelope(input);
-    if ("error" in delivery || !delivery.body.ok) return unchanged;
+    if ("error" in delivery || !delivery.body.ok) return { delivery: input };
     const body = delivery.body.value;
-    if (delivery.provider ? delivery.provider !== "jira" : !providers.jira.detect(body)) return unchanged;
+    if (delivery.provider ? delivery.provider !== "jira" : !providers.jira.detect(body)) return { delivery: input };
     const user = hiddenAssignee(body);
-    if (!user) return unchanged;
-    const wanted = integration ?? delivery.integration;
-    const row = wanted ? store.integrations.byExternalId(wanted) : store.integrations.onlyOf("jira");
-    if (!row || row.provider !== "jira") return unchanged;
+    if (!user) return { delivery: input };
+    const found =
+      typeof integration === "object" ? { ok: true as const, integration } : resolveIntegration(store.integrations, "jira", integration ?? delivery.integration);
+    if (!found.ok || found.integration.provider !== "jira") return { delivery: input };
+    const row = found.integration;
+    const unchanged: Enriched = { delivery: { ...delivery, resolved: row } };
 
     const userKey = (user.key ?? user.name)!;
     const cached = this.dryRunCache.get(`${row.id}:${userKey}`) ?? store.jiraUsers.get(row.id, userKey);
@@ -94,7 +100,7 @@ export class AssigneeEnricher {
       this.opts.note?.(`${delivery.source}: Jira has no email address for user ${userKey}`);
       return unchanged;
     }
-    return { delivery: { ...delivery, provider: "jira", integration: row.externalId, body: { ok: true, value: withAssigneeEmail(body, email) } } };
+    return { delivery: { ...delivery, provider: "jira", integration: row.externalId, resolved: row, body: { ok: true, value: withAssigneeEmail(body, email) } } };
   }
 
   /** The user's email, null when Jira has none to give, or why the lookup failed. */

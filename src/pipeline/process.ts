@@ -1,9 +1,10 @@
 import { applyEvents } from "../engine/engine.js";
+import { shownChange } from "../engine/types.js";
 import { detectProvider, providers } from "../providers/registry.js";
 import type { Parsed, Provider } from "../providers/types.js";
-import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Delivery, type Outcome, type PipelineOptions, unwrapEnvelope } from "./delivery.js";
+import { resolveIntegration } from "./resolve-integration.js";
 
 /** Serve's hook to record the delivery in the same transaction as its changes (rule 6.1). */
 export interface DeliveryRecorder {
@@ -80,18 +81,15 @@ function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, a
 
   const parsed: Parsed = delivery.parsed && delivery.provider === provider.name ? delivery.parsed : provider.parse(body);
   out.event = parsed.event;
-  const wanted = opts.integration ?? delivery.integration ?? parsed.integration;
-  out.integration = wanted ?? null;
+  const named = opts.integration ?? delivery.integration ?? parsed.integration;
+  // The integration found before (serve's authenticated one, a lookup's) stands unless the payload names another.
+  const resolved = delivery.resolved?.provider === provider.name && (!named || named === delivery.resolved.externalId) ? delivery.resolved : undefined;
+  out.integration = named ?? resolved?.externalId ?? null;
   if (!parsed.ok) return reject(parsed.reason);
 
-  let integration: IntegrationRow | undefined;
-  if (wanted) {
-    integration = store.integrations.byExternalId(wanted);
-    if (!integration || integration.provider !== provider.name) return reject(`no ${provider.name} integration ${wanted}`);
-  } else {
-    integration = store.integrations.onlyOf(provider.name);
-    if (!integration) return reject(`which ${provider.name} integration? use --integration`);
-  }
+  const found = resolved ? { ok: true as const, integration: resolved } : resolveIntegration(store.integrations, provider.name, named);
+  if (!found.ok) return reject(found.reason);
+  const integration = found.integration;
   out.integration = integration.externalId;
 
   const result = applyEvents(store.sync, { integrationId: integration.id, source: opts.source, deliveryId, at, ignoreOrder: opts.ignoreOrder ?? false }, parsed.events);
@@ -100,7 +98,7 @@ function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, a
     // Rules 7.2 and 8.1: pushes to the other linked trackers and notifications, queued in this
     // transaction; 'hooksync outbound send' sends them, so replay and serve stay offline.
     store.outbox.enqueue(result.changes, { integrationId: integration.id, via: provider.name, at });
-    return { ...out, outcome: "applied", changes: result.changes, notes };
+    return { ...out, outcome: "applied", changes: result.changes.map(shownChange), notes };
   }
   return { ...out, outcome: "ignored", reason: notes.join("; ") || "nothing to change", notes };
 }

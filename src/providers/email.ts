@@ -1,3 +1,5 @@
+import { isObject } from "./schema.js";
+
 const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+$/;
 
 export const looksLikeEmail = (s: string): boolean => EMAIL.test(s);
@@ -17,4 +19,16 @@ export function emailFromDisplay(text: string): string | null {
     }
   }
   return looksLikeEmail(trimmed) ? trimmed : null;
+}
+
+/**
+ * The email of an Azure DevOps identity: "Name <email>" or a bare email, or (api-version 5.0 and
+ * later) an object whose uniqueName is the email or whose displayName holds one; else null.
+ */
+export function identityEmail(identity: unknown): string | null {
+  if (typeof identity === "string") return emailFromDisplay(identity);
+  if (!isObject(identity)) return null;
+  const unique = typeof identity.uniqueName === "string" ? identity.uniqueName.trim() : "";
+  if (looksLikeEmail(unique)) return unique;
+  return typeof identity.displayName === "string" ? emailFromDisplay(identity.displayName) : null;
 }

@@ -90,12 +90,13 @@ export class DeliveryApplier {
       // Verified inside the batch's transaction, where looking the integration up is nearly free.
       // The parse is handed down only with the body it was made from: a lookup changes the body.
       if (!lookup || !needsLookup(delivery)) return { answer: this.queue.commit(() => this.judge(parsed ? { ...delivery, parsed } : delivery, start, verify())) };
-      // Nothing goes to Jira about a payload before its sender is authenticated.
+      // Nothing goes to Jira about a payload before its sender is authenticated; authenticated
+      // once, on arrival: the lookup's answer does not make the sender any more or less trusted.
       const verified = verify();
       if (!verified.ok) return { answer: this.queue.commit(() => this.judge(delivery, start, verified)) };
       const looked = await lookup(delivery, verified.integration);
-      if (!looked.ok) return { answer: this.queue.commit(() => this.judge(delivery, start, verify(), `waiting for the Jira user lookup: ${looked.reason}`)) };
-      return { answer: this.queue.commit(() => this.judge(looked.delivery, start, verify())) };
+      if (!looked.ok) return { answer: this.queue.commit(() => this.judge(delivery, start, verified, `waiting for the Jira user lookup: ${looked.reason}`)) };
+      return { answer: this.queue.commit(() => this.judge(looked.delivery, start, verified)) };
     });
     return queued.answer;
   }
@@ -157,7 +158,8 @@ export class DeliveryApplier {
   /** Through the one pipeline; the delivery row and its changes in one transaction (rule 6.1). */
   private apply(delivery: Delivery, start: DeliveryStart, integration: IntegrationRow, pendingId?: number): Answer {
     let id = pendingId ?? 0;
-    const outcome = processDelivery(this.store, delivery, { source: "serve", provider: start.provider!, integration: integration.externalId }, start.receivedAt, {
+    const resolved = { ...delivery, resolved: integration };
+    const outcome = processDelivery(this.store, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
       begin: () => pendingId ?? (id = this.store.deliveries.begin(start)),
       // The authenticated integration, even when the pipeline rejected the payload before naming
       // one: replay --delivery tells verified deliveries by it. A pending one keeps the 202 it got.

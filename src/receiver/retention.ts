@@ -1,5 +1,4 @@
 import { firstIdAt } from "../store/ids.js";
-import { RetentionRepo } from "../store/retention-repo.js";
 import type { Store } from "../store/store.js";
 
 export interface PruneOptions {
@@ -42,7 +41,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * or another) waits at most one batch. Pending deliveries are never pruned.
  */
 export async function pruneDeliveries(store: Store, opts: PruneOptions): Promise<PruneResult> {
-  const repo = new RetentionRepo(store.db);
+  const repo = store.retention;
   const before = opts.now.getTime() - opts.olderThanMs;
   const below = firstIdAt(before);
   const limit = { rows: opts.batch ?? DEFAULT_BATCH, bytes: BATCH_BYTES };

@@ -2,6 +2,7 @@ import { UpstreamError, UsageError } from "../errors.js";
 import { signJwt } from "../providers/jira/jwt.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
+import { withoutTrailingSlash } from "../url.js";
 import { JIRA_ROUTE, REDACTED, SIGNATURE_HEADER, jiraSignature } from "./verify.js";
 
 export interface SendResult {
@@ -35,7 +36,7 @@ export async function sendToReceiver(
   if (root.protocol !== "http:" && root.protocol !== "https:") {
     throw new UsageError(`--send ${base} is not an http(s) URL`, "e.g. --send http://127.0.0.1:8080");
   }
-  const prefix = root.href.replace(/[?#].*$/, "").replace(/\/+$/, "");
+  const prefix = withoutTrailingSlash(root.href.replace(/[?#].*$/, ""));
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...extraHeaders };
   let path: string;
   if (provider === "vsts") {

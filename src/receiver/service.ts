@@ -51,7 +51,7 @@ export async function startService(store: Store, deps: Deps, opts: ServiceOption
   const server = await startServer(store, { ...serve, pendingIntervalMs: lookupCooldownMs }, {
     now: deps.now,
     lookup: async (delivery, integration) => {
-      const e = await enricher.enrich(store, delivery, integration.externalId);
+      const e = await enricher.enrich(store, delivery, integration);
       return e.failure === undefined ? { ok: true, delivery: e.delivery } : { ok: false, reason: e.failure };
     },
     log: (entry) => {

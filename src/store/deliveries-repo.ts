@@ -1,4 +1,4 @@
-import type { Change, Source } from "../engine/types.js";
+import type { ShownChange, Source } from "../engine/types.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { Db } from "./db.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
@@ -32,7 +32,7 @@ export interface DeliveryEnd {
   verdict: number | null;
   outcome: DeliveryOutcome;
   reason: string | null;
-  changes: Change[];
+  changes: ShownChange[];
 }
 
 /**
@@ -204,6 +204,6 @@ const view = (r: Row): DeliveryView => ({
   verdict: r.verdict,
   outcome: r.outcome,
   reason: r.reason,
-  changes: JSON.parse(r.changes) as Change[],
+  changes: JSON.parse(r.changes) as ShownChange[],
   ...(r.prunedAt ? { prunedAt: r.prunedAt } : {}),
 });

@@ -1,6 +1,7 @@
 import { RejectedInputError } from "../errors.js";
 import type { Db } from "./db.js";
-import { type ImportFile, jsonPath, validateImport } from "./import-schema.js";
+import { duplicates, Problems } from "./import-checks.js";
+import { type ImportFile, validateImport } from "./import-schema.js";
 import type { Store } from "./store.js";
 
 export interface Tally {
@@ -23,14 +24,6 @@ const KINDS: (keyof ImportFile)[] = [
   "links",
 ];
 
-/** Reports problems by JSON path while the transaction runs; any problem rolls all of it back. */
-class Problems {
-  list: string[] = [];
-  add(path: (string | number)[], message: string): void {
-    this.list.push(`${jsonPath(path)}: ${message}`);
-  }
-}
-
 type Row = Record<string, unknown>;
 
 /**
@@ -50,44 +43,19 @@ export function importData(store: Store, value: unknown, newSecret: () => string
   duplicates(data, problems);
   if (problems.list.length) throw new RejectedInputError(`${label} was refused, nothing imported`, "fix the file and import it again", problems.list);
 
-  class Abort extends Error {}
-  try {
-    store.inTransaction(() => {
-      new Importer(store.db, problems, summary, newSecret, normalizeKey).run(data);
-      if (problems.list.length) throw new Abort();
-    });
-  } catch (err) {
-    if (err instanceof Abort) {
-      throw new RejectedInputError(`${label} was refused, nothing imported`, "fix the file and import it again", problems.list);
-    }
-    throw err;
-  }
+  // Any problem found on the way undoes the whole import.
+  store.inTransaction(
+    () => new Importer(store.db, (key) => store.links.issueId(key), problems, summary, newSecret, normalizeKey).run(data),
+    () => problems.list.length > 0,
+  );
+  if (problems.list.length) throw new RejectedInputError(`${label} was refused, nothing imported`, "fix the file and import it again", problems.list);
   return summary;
-}
-
-function duplicates(data: ImportFile, problems: Problems): void {
-  const check = <T>(kind: keyof ImportFile, rows: T[] | undefined, key: (r: T) => string, what: string) => {
-    const seen = new Map<string, number>();
-    rows?.forEach((r, i) => {
-      const k = key(r);
-      const first = seen.get(k);
-      if (first !== undefined) problems.add([kind, i], `duplicate ${what} ${JSON.stringify(k)} (first at ${kind}[${first}])`);
-      else seen.set(k, i);
-    });
-  };
-  check("organizations", data.organizations, (r) => r.slug, "organization");
-  check("projects", data.projects, (r) => r.slug, "project");
-  check("users", data.users, (r) => r.email.toLowerCase(), "user");
-  check("integrations", data.integrations, (r) => r.externalId, "integration");
-  check("issues", data.issues, (r) => r.id, "issue id");
-  check("members", data.members, (r) => `${r.user.toLowerCase()} in ${r.organization}`, "member");
-  check("sync", data.sync, (r) => `${r.organization}/${r.integration}`, "sync setting");
-  check("statusMappings", data.statusMappings, (r) => `${r.integration}/${r.externalProject}`, "status mapping");
 }
 
 class Importer {
   constructor(
     private readonly db: Db,
+    private readonly issueId: (key: string) => number | undefined,
     private readonly problems: Problems,
     private readonly summary: ImportSummary,
     private readonly newSecret: () => string,
@@ -104,7 +72,6 @@ class Importer {
       | undefined;
   private user = (email: string) => this.id("SELECT id FROM users WHERE email = ?", email);
   private integration = (externalId: string) => this.id("SELECT id FROM integrations WHERE external_id = ?", externalId);
-  private issue = (key: string) => this.id("SELECT id FROM issues WHERE key = ?", key);
 
   /** Inserts or updates one row, counting what happened; `where` names the row's key columns. */
   private upsert(kind: keyof ImportFile, table: string, where: Row, values: Row): void {
@@ -301,7 +268,7 @@ class Importer {
     });
 
     d.links?.forEach((l, i) => {
-      const issue = this.issue(l.issue);
+      const issue = this.issueId(l.issue);
       const integ = this.integration(l.integration);
       if (issue === undefined) p.add(["links", i, "issue"], `no issue ${JSON.stringify(l.issue)}`);
       if (integ === undefined) p.add(["links", i, "integration"], `no integration ${JSON.stringify(l.integration)}`);

@@ -111,7 +111,6 @@ const PICK = (where: string) => `
  * causes them, sent after commit, each result recorded in a transaction of its own.
  */
 export class OutboxRepo {
-  private readonly issueId;
   private readonly supersede;
   private readonly targets;
   private readonly insert;
@@ -138,7 +137,6 @@ export class OutboxRepo {
     private readonly ids: SnowflakeIds,
     private readonly memo: ReadMemo,
   ) {
-    this.issueId = db.prepare<[string], { id: number }>(`SELECT id FROM issues WHERE key = ?`);
     this.supersede = db.prepare<[number, string, string]>(`DELETE FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done'`);
     // The issue's links whose organization pushes this field to that integration, the origin left out.
     this.targets = db.prepare<[number, number | null, string], { integrationId: number; externalKey: string }>(`
@@ -201,16 +199,15 @@ export class OutboxRepo {
     const queued: number[] = [];
     let notify: boolean | undefined;
     for (const change of changes) {
-      // Applying a payload creates no issue, link, setting or channel: what these read holds for the batch.
-      const issue = this.memo.get(`issue-id:${change.issue}`, () => this.issueId.get(change.issue));
-      if (!issue) continue;
+      const issueId = change.issueId;
       const payload = JSON.stringify({ to: change.to, from: change.from, via: origin.via } satisfies OutboxPayload);
       const add = (kind: OutboxKind, integrationId: number | null, externalKey: string | null) =>
-        queued.push(insertWithId(this.ids, "outbox", (id) => this.insert.run(id, kind, issue.id, integrationId, externalKey, payload, origin.at, origin.at)));
-      if (change.field === "assignee") this.supersede.run(issue.id, "assignee", "discord");
-      else this.supersede.run(issue.id, "status", "status");
-      const targets = this.memo.get(`targets:${issue.id}:${origin.integrationId}:${change.field}`, () =>
-        this.targets.all(issue.id, origin.integrationId, change.field),
+        queued.push(insertWithId(this.ids, "outbox", (id) => this.insert.run(id, kind, issueId, integrationId, externalKey, payload, origin.at, origin.at)));
+      if (change.field === "assignee") this.supersede.run(issueId, "assignee", "discord");
+      else this.supersede.run(issueId, "status", "status");
+      // Applying a payload creates no link, setting or channel: what these read holds for the batch.
+      const targets = this.memo.get(`targets:${issueId}:${origin.integrationId}:${change.field}`, () =>
+        this.targets.all(issueId, origin.integrationId, change.field),
       );
       for (const t of targets) add(change.field, t.integrationId, t.externalKey);
       if (change.field === "assignee" && (notify ??= this.memo.get("discord-channel", () => this.channelRow.get()) !== undefined)) add("discord", null, null);

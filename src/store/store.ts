@@ -10,6 +10,9 @@ import { JiraUsersRepo } from "./jira-users-repo.js";
 import { OutboxRepo } from "./outbox-repo.js";
 import { ReadMemo } from "./read-memo.js";
 import { LinksRepo } from "./links-repo.js";
+import { ProjectsRepo } from "./projects-repo.js";
+import { RetentionRepo } from "./retention-repo.js";
+import { ViewsRepo } from "./views.js";
 import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
 
@@ -33,13 +36,19 @@ const blockFor = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
 
+/**
+ * Whether to undo a transaction's writes: always (--dry-run), never, or as its result says (an
+ * import that found problems).
+ */
+export type RollbackWhen<T> = boolean | ((result: T) => boolean);
+
 /** Runs fn through a transaction wrapper; with rollback, undoes its writes but keeps its result. */
-function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback: boolean): T {
+function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback: RollbackWhen<T>): T {
   let result!: T;
   try {
     wrap(() => {
       result = fn();
-      if (rollback) throw new Rollback();
+      if (rollback === true || (typeof rollback === "function" && rollback(result))) throw new Rollback();
     });
   } catch (err) {
     if (!(err instanceof Rollback)) throw err;
@@ -61,6 +70,9 @@ export class Store {
   private jiraUsersRepo?: JiraUsersRepo;
   private outboxRepo?: OutboxRepo;
   private linksRepo?: LinksRepo;
+  private projectsRepo?: ProjectsRepo;
+  private viewsRepo?: ViewsRepo;
+  private retentionRepo?: RetentionRepo;
 
   constructor(
     readonly db: Db,
@@ -114,13 +126,25 @@ export class Store {
     return (this.linksRepo ??= new LinksRepo(this.db));
   }
 
+  get projects(): ProjectsRepo {
+    return (this.projectsRepo ??= new ProjectsRepo(this.db));
+  }
+
+  get views(): ViewsRepo {
+    return (this.viewsRepo ??= new ViewsRepo(this.db));
+  }
+
+  get retention(): RetentionRepo {
+    return (this.retentionRepo ??= new RetentionRepo(this.db));
+  }
+
   /**
    * Runs fn in one immediate transaction (a writer never upgrades from a read lock); while other
    * writers hold the lock it waits its turn, however long (waitForWriteLock). The id lease is
    * taken or renewed before, in a transaction of its own, and checked once the lock is held. With
-   * rollback, fn's writes are undone but its result is returned: --dry-run.
+   * rollback, fn's writes are undone but its result is returned: --dry-run, or a predicate on it.
    */
-  inTransaction<T>(fn: () => T, rollback = false): T {
+  inTransaction<T>(fn: () => T, rollback: RollbackWhen<T> = false): T {
     if (this.db.inTransaction) return runUndoable((body) => this.tx.immediate(body), fn, rollback);
     for (;;) {
       this.idLease.prepare();

@@ -166,10 +166,10 @@ describe("link and unlink usage", () => {
   it.each([
     [["link", "NOPE-1", "--integration", VSTS_ID, "5"], "no issue NOPE-1 (see 'hooksync issue list')"],
     [["unlink", "NOPE-1", "PRJA-37"], "no issue NOPE-1 (see 'hooksync issue list')"],
-    [["link", "BACKEND-1", "--integration", "nope", "5"], "no integration nope in the store (check --integration, or add it with 'hooksync import')"],
+    [["link", "BACKEND-1", "--integration", "nope", "5"], "no integration nope (check --integration, or add it with 'hooksync import')"],
     [["link", "BACKEND-1", "--integration", VSTS_ID, "PRJA-1"], `PRJA-1 is not a work item id (integration ${VSTS_ID} is vsts: give a key like 123)`],
     [["link", "BACKEND-1", "--integration", JIRA_ID, "42"], `42 is not a Jira issue key (integration ${JIRA_ID} is jira: give a key like PROJ-123)`],
-    [["link", "BACKEND-1", "checkout"], "which integration? (use --integration <externalId>)"],
+    [["link", "BACKEND-1", "checkout"], "which integration? use --integration (nothing says which tracker it is)"],
   ])("%j exits 2: %s", async (argv, message) => {
     const r = await hooksync(...argv);
     expect(r.code).toBe(2);

@@ -46,7 +46,7 @@ describe("two 'hooksync outbound send' processes on one store", () => {
       const at = new Date().toISOString();
       store.inTransaction(() => {
         for (let i = 0; i < PUSHES; i++) {
-          store.outbox.enqueue([{ issue: `P-${i + 1}`, field: "assignee", from: null, to: i < WORK_ITEMS ? "jane.doe@example.com" : "bob.smith@example.com" }], { integrationId: null, via: "cli", at });
+          store.outbox.enqueue([{ issue: `P-${i + 1}`, issueId: store.links.issueId(`P-${i + 1}`)!, field: "assignee", from: null, to: i < WORK_ITEMS ? "jane.doe@example.com" : "bob.smith@example.com" }], { integrationId: null, via: "cli", at });
         }
       });
       const queued = store.outbox.list("pending").map((r) => r.id);

@@ -56,7 +56,7 @@ async function pass(sender: Sender): Promise<PushResult[]> {
 /** Queues a change as if Jira had sent it: pushed to Azure DevOps only (no echo), no Discord unless on. */
 function queue(issue: string, field: Change["field"], to: string | null): number[] {
   const jira = store.integrations.byExternalId(JIRA_ID)!;
-  return store.inTransaction(() => store.outbox.enqueue([{ issue, field, from: null, to }], { integrationId: jira.id, via: "jira", at: new Date(clock).toISOString() }));
+  return store.inTransaction(() => store.outbox.enqueue([{ issue, issueId: store.links.issueId(issue)!, field, from: null, to }], { integrationId: jira.id, via: "jira", at: new Date(clock).toISOString() }));
 }
 
 const row = (id: number) => store.outbox.get(id)!;
@@ -136,7 +136,7 @@ describe("the outbox's schedule (issue 12 item 6)", () => {
     queue("BACKEND-1", "assignee", "jane.doe@example.com");
     const [second] = queue("BACKEND-2", "assignee", "jane.doe@example.com");
     // A change from the command line goes to Jira too.
-    const local = store.inTransaction(() => store.outbox.enqueue([{ issue: "BACKEND-1", field: "status", from: null, to: "resolved" }], { integrationId: null, via: "cli", at: new Date(clock).toISOString() }));
+    const local = store.inTransaction(() => store.outbox.enqueue([{ issue: "BACKEND-1", issueId: store.links.issueId("BACKEND-1")!, field: "status", from: null, to: "resolved" }], { integrationId: null, via: "cli", at: new Date(clock).toISOString() }));
     w.workItems.retryAfterOnSuccess = 120;
     const sent = await pass(sender);
     expect(patches()).toEqual(["5"]);

@@ -75,7 +75,7 @@ describe("serve sends the outbox itself (issue 12 item 6)", () => {
     // A change Jira sent, queued for Azure DevOps; serve has no Azure DevOps token.
     const store = openStore(w.db);
     const jira = store.integrations.byExternalId(JIRA_ID)!;
-    store.inTransaction(() => store.outbox.enqueue([{ issue: "BACKEND-1", field: "assignee", from: null, to: "jane.doe@example.com" }], { integrationId: jira.id, via: "jira", at: "2026-01-02T03:04:05.000Z" }));
+    store.inTransaction(() => store.outbox.enqueue([{ issue: "BACKEND-1", issueId: store.links.issueId("BACKEND-1")!, field: "assignee", from: null, to: "jane.doe@example.com" }], { integrationId: jira.id, via: "jira", at: "2026-01-02T03:04:05.000Z" }));
     store.close();
     const s = await serve({}, { ...w.env, AZURE_DEVOPS_EXT_PAT: undefined });
     await expect.poll(() => outbox().find((r) => r.externalKey === "5")?.attempts, { timeout: 10_000 }).toBe(1);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { deleteProject, projectIssueCount } from "../../src/store/delete-project.js";
 import { openStore } from "../../src/store/store.js";
 
 /** Two projects with an issue each, and a row in every table that hangs off issues. */
@@ -40,22 +39,22 @@ describe("deleteProject (behaviour.md 9.2)", () => {
 
   it("9.2 removes the project's issues, links, activity, memberships, outbox rows and Discord message ids, and nothing else", () => {
     const store = seeded();
-    expect(projectIssueCount(store.db, "backend")).toBe(1);
-    const deleted = store.inTransaction(() => deleteProject(store.db, "backend"));
+    expect(store.projects.issueCount("backend")).toBe(1);
+    const deleted = store.inTransaction(() => store.projects.delete("backend"));
     expect(deleted).toEqual({ project: "backend", issues: 1, links: 1, activity: 1, memberships: 1, outbox: 2, discordMessages: 1 });
     for (const table of ["issues", "links", "activity", "member_projects", "discord_messages"]) expect(count(store, table)).toBe(1);
     expect(count(store, "outbox")).toBe(2);
     expect(store.db.prepare("SELECT slug FROM projects").pluck().all()).toEqual(["web"]);
     expect(store.db.pragma("foreign_key_check")).toEqual([]);
-    expect(deleteProject(store.db, "backend")).toBeUndefined();
-    expect(projectIssueCount(store.db, "backend")).toBeUndefined();
+    expect(store.projects.delete("backend")).toBeUndefined();
+    expect(store.projects.issueCount("backend")).toBeUndefined();
     store.close();
   });
 
   it("9.2 is all or nothing in the caller's transaction", () => {
     const store = seeded();
     store.db.exec("CREATE TRIGGER keep BEFORE DELETE ON projects BEGIN SELECT RAISE(ABORT, 'kept'); END");
-    expect(() => store.inTransaction(() => deleteProject(store.db, "backend"))).toThrow("kept");
+    expect(() => store.inTransaction(() => store.projects.delete("backend"))).toThrow("kept");
     for (const table of ["issues", "links", "activity", "discord_messages"]) expect(count(store, table)).toBe(2);
     expect(count(store, "outbox")).toBe(4);
     store.close();

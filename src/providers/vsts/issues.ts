@@ -1,4 +1,4 @@
-import { emailFromDisplay, looksLikeEmail } from "../email.js";
+import { identityEmail } from "../email.js";
 import { isObject } from "../schema.js";
 import { type ExternalIssue, MAX_SEARCH_RESULTS } from "../types.js";
 import type { VstsClient, WorkItem, WorkItemSearchResult } from "./client.js";
@@ -20,12 +20,12 @@ export const titleQuery = (text: string): string =>
 
 /** The email of an identity ("Name <email>", or an object since api-version 5.0), else its display name. */
 export function person(identity: unknown): string | null {
-  if (typeof identity === "string") return identity.trim() ? (emailFromDisplay(identity) ?? identity.trim()) : null;
+  const email = identityEmail(identity);
+  if (email !== null) return email;
+  if (typeof identity === "string") return identity.trim() || null;
   if (!isObject(identity)) return null;
-  const unique = typeof identity.uniqueName === "string" ? identity.uniqueName.trim() : "";
-  if (looksLikeEmail(unique)) return unique;
   const display = typeof identity.displayName === "string" ? identity.displayName.trim() : "";
-  return display ? (emailFromDisplay(display) ?? display) : unique || null;
+  return display || (typeof identity.uniqueName === "string" ? identity.uniqueName.trim() : "") || null;
 }
 
 const text = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : String(v));

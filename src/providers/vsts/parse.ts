@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Revision, SyncEvent } from "../../engine/types.js";
-import { emailFromDisplay, looksLikeEmail } from "../email.js";
+import { identityEmail } from "../email.js";
 import { check, idString, isObject } from "../schema.js";
 import type { Headers, Parsed, Provider } from "../types.js";
 
@@ -99,13 +99,7 @@ const wholeNumber = (x: unknown): number | null => {
  */
 export function assigneeEmail(value: unknown): string | null | undefined {
   if (value === undefined || value === null || value === "") return null;
-  if (typeof value === "string") return emailFromDisplay(value) ?? undefined;
-  if (isObject(value)) {
-    const unique = typeof value.uniqueName === "string" ? value.uniqueName.trim() : "";
-    if (looksLikeEmail(unique)) return unique;
-    if (typeof value.displayName === "string") return emailFromDisplay(value.displayName) ?? undefined;
-  }
-  return undefined;
+  return identityEmail(value) ?? undefined;
 }
 
 function deliveryIdentity(body: unknown, _headers: Headers): string | null {
