@@ -1,7 +1,6 @@
-import { shownChange } from "../../src/engine/types.js";
 import { describe, expect, it } from "vitest";
 import { applyEvents } from "../../src/engine/engine.js";
-import type { ApplyContext, Revision, SyncEvent } from "../../src/engine/types.js";
+import { type ApplyContext, type Revision, type SyncEvent, shownChange } from "../../src/engine/types.js";
 import { JIRA_ID, JIRA_PROJECT, USERS, VSTS_ID, VSTS_PROJECT_ID, fullDataset } from "../world.js";
 import { MemoryPort } from "./memory-port.js";
 
