@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { JIRA_TOKEN_ENV, readStdinSecret } from "../trackers/credentials.js";
+import { readStdinSecret } from "../io/stdin.js";
+import { JIRA_TOKEN_ENV } from "../trackers/credentials.js";
 import type { ContextFactory } from "./context.js";
 import { type HttpFlags, addHttpOptions, integrationFor, withHttp } from "./trackers.js";
 
@@ -20,7 +21,7 @@ export function defineLogin(program: Command, context: ContextFactory): void {
     const ctx = context(cmd);
     const { integration } = await integrationFor(ctx, "jira", opts.integration);
     const token = opts.tokenStdin
-      ? await readStdinSecret(ctx.deps, "--token-stdin", "personal access token", JIRA_TOKEN_ENV)
+      ? await readStdinSecret(ctx.deps.io, { flag: "--token-stdin", short: "token", long: "personal access token", envName: JIRA_TOKEN_ENV })
       : await ctx.deps.prompter.password({ message: "Jira personal access token", supply: "--token-stdin" });
     const { loginJira } = await import("../trackers/jira-login.js");
     const result = await withHttp(ctx, opts, (base) => loginJira(ctx.deps, integration, token, base));

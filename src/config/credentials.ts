@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Conf from "conf";
 import { StoreError } from "../errors.js";
+import { withoutTrailingSlash } from "../url.js";
 
 /** What `hooksync oauth jira` leaves behind for one Jira, all of it needed to sign a request. */
 export interface JiraCredentials {
@@ -55,7 +56,7 @@ export const configDir = (env: Record<string, string | undefined>): string =>
 /** A Jira base URL as the key it is stored under: no trailing slash, lower-case scheme and host. */
 export function normalizeBaseUrl(raw: string): string {
   const u = new URL(raw);
-  return `${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, "");
+  return withoutTrailingSlash(`${u.protocol}//${u.host}${u.pathname}`);
 }
 
 /** The credentials file (conf), mode 0600 in a 0700 directory; conf loads only when a command needs it. */

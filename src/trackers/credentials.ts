@@ -1,6 +1,8 @@
 import { type JiraAuth, isJiraToken } from "../config/credentials.js";
 import type { Deps } from "../deps.js";
 import { UsageError } from "../errors.js";
+import { readStdinSecret } from "../io/stdin.js";
+import { withoutTrailingSlash } from "../url.js";
 import type { DiscordWebhook } from "../notify/discord.js";
 import { type VstsAuth, authorization } from "../providers/vsts/auth.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
@@ -29,15 +31,6 @@ export interface VstsTokenFlags {
   azToken?: boolean;
 }
 
-/** A secret piped to stdin (`--*-stdin`), trimmed; a terminal or nothing is a usage error. */
-export async function readStdinSecret(deps: Pick<Deps, "io">, flag: string, what: string, env: string): Promise<string> {
-  if (deps.io.stdinIsTTY) throw new UsageError(`${flag} reads the ${what} from stdin, but stdin is a terminal`, `pipe it in, or set ${env}`);
-  const chunks: Buffer[] = [];
-  for await (const c of deps.io.stdin) chunks.push(Buffer.from(c as Buffer));
-  const secret = Buffer.concat(chunks).toString("utf8").trim();
-  if (!secret) throw new UsageError(`${flag}: stdin was empty`, `pipe the ${what} in`);
-  return secret;
-}
 
 /**
  * The Azure DevOps credential: --pat-stdin, --token-stdin or --az-token when given (one of them),
@@ -47,8 +40,8 @@ export async function readVstsAuth(deps: Pick<Deps, "io" | "prompter">, flags: V
   const given = [flags.patStdin && "--pat-stdin", flags.tokenStdin && "--token-stdin", flags.azToken && "--az-token"].filter(Boolean);
   if (given.length > 1) throw new UsageError(`${given.join(" and ")} each supply the Azure DevOps credential`, "give one of them");
   const env = deps.io.env;
-  if (flags.patStdin) return { kind: "pat", token: await readStdinSecret(deps, "--pat-stdin", "personal access token", PAT_ENV), source: "--pat-stdin" };
-  if (flags.tokenStdin) return { kind: "bearer", token: await readStdinSecret(deps, "--token-stdin", "Entra ID access token", VSTS_TOKEN_ENV), source: "--token-stdin" };
+  if (flags.patStdin) return { kind: "pat", token: await readStdinSecret(deps.io, { flag: "--pat-stdin", short: "token", long: "personal access token", envName: PAT_ENV }), source: "--pat-stdin" };
+  if (flags.tokenStdin) return { kind: "bearer", token: await readStdinSecret(deps.io, { flag: "--token-stdin", short: "token", long: "Entra ID access token", envName: VSTS_TOKEN_ENV }), source: "--token-stdin" };
   if (flags.azToken) return { kind: "bearer", token: await azAccessToken(env, run), source: "az account get-access-token" };
   const fromEnv = environmentVsts(env);
   if (fromEnv) return fromEnv;
@@ -154,5 +147,5 @@ export function trackerBaseUrl(integration: IntegrationRow): string {
   if (!integration.baseUrl) {
     throw new UsageError(`integration ${integration.externalId} has no baseUrl`, "set it in the import file (\"baseUrl\") and run 'hooksync import' again");
   }
-  return integration.baseUrl.replace(/\/+$/, "");
+  return withoutTrailingSlash(integration.baseUrl);
 }
