@@ -38,6 +38,7 @@ export async function benchReplay(dir, { payloads = 100_000, issues = 10_000, ru
   const importFile = join(dir, "dataset.json");
   writeFileSync(importFile, JSON.stringify(dataset(issues)));
   const pristine = join(dir, "pristine.db");
+  await runCli(["init", "--db", pristine, "-q"]);
   await runCli(["import", importFile, "--db", pristine, "-q"]);
   const input = join(dir, "payloads.ndjson");
   await writeLines(input, payloadLines(payloads, issues));
