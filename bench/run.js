@@ -24,7 +24,8 @@ try {
     ...serve.levels.flatMap((l) => [
       [`serve req/s (${l.connections} connections, synced before answering)`, l.receiver.requestsPerSecond, `bare node:http ${l.bare.requestsPerSecond}`, l.ratio, ">= 0.40"],
       [`  durable floor req/s (${l.connections} connections)`, l.floor.requestsPerSecond, `bare node:http ${l.bare.requestsPerSecond}`, l.floorRatio, ""],
-      [`  serve / durable floor (${l.connections} connections)`, l.receiver.requestsPerSecond, `floor ${l.floor.requestsPerSecond}`, l.ofFloor, ""],
+      [`  serve / durable floor (${l.connections} connections)`, l.receiver.requestsPerSecond, `floor ${l.floor.requestsPerSecond}`, l.ofFloor, ">= 0.70"],
+      [`  serve CPU per request (${l.connections} connections)`, `${l.receiver.cpuUsPerRequest} us`, `floor ${l.floor.cpuUsPerRequest} us`, l.receiver.cpuUsPerRequest / Math.max(1, l.floor.cpuUsPerRequest), ""],
       [`serve p99 latency (${l.connections} connections)`, `${l.receiver.p99Ms} ms`, `bare ${l.bare.p99Ms} ms`, l.receiver.p99Ms / Math.max(1, l.bare.p99Ms), ""],
     ]),
   ];
