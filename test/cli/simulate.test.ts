@@ -60,6 +60,13 @@ describe("hooksync simulate", () => {
     expect([issues["WEB-1"]?.assignee, issues["WEB-1"]?.status]).toEqual(["jane.doe@example.com", "resolved"]);
   });
 
+  it("names on the applied line what it skipped and why (an assignee who is not a member)", async () => {
+    const w = await world();
+    const r = await w.run(["simulate", "vsts", "workitem.updated", "--work-item", "5", "--assign", "Jane Doe <jane@example.com>", "--state", "Closed", "--no-color"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^applied {2}simulate vsts workitem.updated: BACKEND-1 status unresolved -> resolved \(skipped: .*no verified member jane@example.com in project backend/);
+  });
+
   it("builds payloads with every field of the real deliveries (the fixtures' shape)", async () => {
     const w = await world();
     const vsts = JSON.parse((await w.run([...VSTS_ASSIGN, "--print"])).stdout);
