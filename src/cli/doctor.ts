@@ -79,10 +79,13 @@ async function credentialChecks(ctx: Context): Promise<Check[]> {
   ];
 }
 
-/** Any HTTP answer at all means the server is there; status codes are the auth check's business. */
+/**
+ * An answer below 500 means the server is there (401 and 404 are the auth check's business); a
+ * 5xx is a server that cannot serve, or a proxy with nothing behind it: a failing check.
+ */
 async function reachable(base: BaseHttpOptions, service: string, url: URL): Promise<string> {
   const { HttpClient } = await import("../http/client.js");
-  const anyStatus = Array.from({ length: 500 }, (_, i) => i + 100);
+  const anyStatus = Array.from({ length: 400 }, (_, i) => i + 100);
   const client = new HttpClient({ ...base, service, retry: { maxAttempts: 1 } });
   const res = await client.request({ method: "GET", url, what: "reach the server", accept: anyStatus });
   return `reachable (HTTP ${res.status})`;
@@ -111,7 +114,8 @@ async function trackerCheck(ctx: Context, integration: IntegrationRow, flags: Ht
     return { check, verdict: "ok", detail: `${base}: with ${via}, signed in as ${me.name ?? me.displayName ?? "?"}` };
   } catch (err) {
     if (!(err instanceof HooksyncError)) throw err;
-    return { check, verdict: "fail", detail: `${err.message}${err.hint ? ` (${err.hint})` : ""}` };
+    // The message often ends in its own parentheses ("(HTTP 503 on ...)"): the hint follows after a semicolon.
+    return { check, verdict: "fail", detail: `${err.message}${err.hint ? `; ${err.hint}` : ""}` };
   }
 }
 

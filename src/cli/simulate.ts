@@ -8,6 +8,7 @@ import { resolveIntegration } from "../pipeline/resolve-integration.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
 import { withoutTrailingSlash } from "../url.js";
+import { hiddenAlias } from "./options.js";
 import { reportOne } from "./render-outcome.js";
 
 export interface SimulateOptions {
@@ -77,11 +78,12 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-function commonOptions(cmd: Command): Command {
+/** The flags both trackers share; `setExample` is a --set of that tracker's own payload. */
+function commonOptions(cmd: Command, setExample: string): Command {
   return cmd
     .option("--integration <externalId>", "the integration to simulate (default: the only one of that tracker)")
     .addOption(
-      new Option("--set <path=value>", "override any field, repeatable: a.b=1, 'resource.fields[System.State].newValue=Closed' (JSON when it parses)").argParser(
+      new Option("--set <path=value>", `override any field, repeatable: ${setExample} (the value as JSON when it parses)`).argParser(
         collect,
       ),
     )
@@ -95,18 +97,24 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
     .command("simulate")
     .description("build a realistic webhook payload: run it through the engine, print it, or send it to a receiver");
 
-  commonOptions(
+  const vsts = commonOptions(
     simulate
       .command("vsts")
       .description("an Azure DevOps service-hook delivery (workitem.updated is the one synced)")
       .argument("<eventType>", "workitem.updated, workitem.created, workitem.commented, git.push, git.pullrequest.created")
       .option("--work-item <id>", "the work item number (workitem.* events)")
-      .addOption(new Option("--assign <identity>", 'the new assignee, "Display Name <email>"').conflicts("unassign"))
+      .addOption(new Option("--assignee <identity>", 'the new assignee, "Display Name <email>" or an email (--assign also works)').conflicts("unassign"))
       .option("--unassign", "clear System.AssignedTo")
-      .option("--state <name>", "the new System.State (a state name: Active, Closed...)")
-      .option("--from-state <name>", "the state before (with --state)")
+      .option("--status <name>", "the new System.State, a state name: Active, Closed... (--state also works)")
+      .option("--from-status <name>", "the state before, with --status (--from-state also works)")
       .option("--project <id>", "the Azure DevOps project id (resourceContainers.project.id)"),
-  ).action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
+    "'resource.fields[System.State].newValue=Closed'",
+  );
+  // cli.md's spellings, and every script written against them.
+  hiddenAlias(vsts, "--assign <identity>", "assignee");
+  hiddenAlias(vsts, "--state <name>", "status");
+  hiddenAlias(vsts, "--from-state <name>", "fromStatus");
+  vsts.action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
     const { simulateVsts, VSTS_EXAMPLE } = await import("../providers/vsts/simulate.js");
     await runSimulate(context(cmd), "vsts", opts, (target, r) =>
       simulateVsts(
@@ -133,6 +141,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
       .option("--status <id>", "the new status id (10001)")
       .option("--from-status <id>", "the status id before (with --status)")
       .option("--project <id>", "the Jira project id (issue.fields.project.id)"),
+    "'issue.fields.summary=Checkout crash'",
   ).action(async (event: string, opts: JiraSimulateOptions, cmd: Command) => {
     const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");
     await runSimulate(context(cmd), "jira", opts, (target, r) =>

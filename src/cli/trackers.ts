@@ -15,10 +15,22 @@ export {
   withVsts,
 } from "../trackers/sessions.js";
 
-/** The HTTP flags every command that talks to a tracker declares. */
-export function addHttpOptions(cmd: Command): Command {
+/** Why a user of each kind of command would need --ca-file: a server of their own, or a proxy re-signing TLS. */
+const CA_FOR: Record<string, string> = {
+  vsts: "an Azure DevOps Server with a self-signed or private CA",
+  jira: "a Jira Server with a self-signed or private CA",
+  discord: "a proxy that re-signs TLS on the way to Discord",
+  tracker: "a Jira or Azure DevOps Server with a self-signed or private CA",
+  push: "a tracker with a self-signed or private CA, or a proxy that re-signs TLS to Discord",
+};
+
+/**
+ * The HTTP flags every command that talks to a server declares. `reaches` words --ca-file for it:
+ * by default the command's name when that names the server (vsts, jira, discord), else any tracker.
+ */
+export function addHttpOptions(cmd: Command, reaches: keyof typeof CA_FOR = cmd.name() in CA_FOR ? cmd.name() : "tracker"): Command {
   return cmd
-    .option("--ca-file <pem>", "trust these CA certificates too (a self-signed Jira Server); NODE_EXTRA_CA_CERTS also works")
+    .option("--ca-file <pem>", `trust these CA certificates too (${CA_FOR[reaches]}); NODE_EXTRA_CA_CERTS also works`)
     .addOption(new Option("--insecure", "do not check the server's TLS certificate (never on a network you do not trust)"))
     .option("--timeout <seconds>", "give up on a request after this long", "30");
 }
