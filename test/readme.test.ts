@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
-import { commands } from "../src/cli/registry.js";
 import { NOW, ROOT, run, tempDir } from "./helpers.js";
 import { oldDeliveries } from "./old-deliveries.js";
+import { commandTree, pathOf, words } from "./shell-words.js";
 import { VSTS_ID } from "./world.js";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -14,18 +13,6 @@ interface ReadmeCommand {
   line: string;
   args: string[];
   stdinFile: string | null;
-}
-
-/** Shell words of one line: quotes kept together, a comment dropped, operators as their own words. */
-function words(line: string): string[] {
-  const out: string[] = [];
-  const re = /\s*(?:(#.*$)|('[^']*'|"[^"]*"|[^\s'"<>|;&]+)+|(&&|\|\||[<>|;]))/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(line)) !== null && m[0] !== "") {
-    if (m[1] !== undefined) break;
-    out.push(m[3] ?? m[0].trim().replace(/'([^']*)'|"([^"]*)"/g, (_, a: string | undefined, b: string | undefined) => a ?? b ?? ""));
-  }
-  return out;
 }
 
 /** Every `hooksync` (or `node bin/hooksync.js`) command in the README's sh code blocks. */
@@ -54,28 +41,6 @@ function readmeCommands(markdown: string): ReadmeCommand[] {
     }
   }
   return found;
-}
-
-/** The command tree as main builds it; no action runs. */
-function program(): Command {
-  const root = new Command("hooksync");
-  for (const define of commands) define(root, () => {
-    throw new Error("not run");
-  });
-  return root;
-}
-
-/** "outbound send" for `outbound send --strict`: the subcommands the arguments walk. */
-function pathOf(root: Command, args: string[]): string {
-  const names: string[] = [];
-  let cmd = root;
-  for (const a of args) {
-    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
-    if (!sub) break;
-    names.push(sub.name());
-    cmd = sub;
-  }
-  return names.join(" ");
 }
 
 /**
@@ -107,7 +72,7 @@ function skipReason(path: string, args: string[]): string | null {
 describe("the README's commands", () => {
   const dir = tempDir();
   afterAll(dir.cleanup);
-  const root = program();
+  const root = commandTree();
   const found = readmeCommands(README);
 
   /** A fresh demo store per command, and the files and ids the README's placeholders stand for. */

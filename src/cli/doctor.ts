@@ -7,6 +7,7 @@ import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
 import { addHttpOptions, type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
+import { examples } from "./options.js";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -148,6 +149,7 @@ export function defineDoctor(program: Command, context: ContextFactory): void {
     program
       .command("doctor")
       .description("check the store, the credentials file and the trackers, one verdict a line")
+      .addHelpText("after", examples("hooksync doctor", "hooksync doctor --offline --json"))
       .option("--offline", "skip the trackers"),
   ).action(async (opts: HttpFlags & { offline?: boolean }, cmd: Command) => {
     const ctx = context(cmd);

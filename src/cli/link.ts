@@ -3,6 +3,7 @@ import { type LinkAction, type LinkOptions, type LinkResult, runLink, runUnlink 
 import type { Context, ContextFactory } from "./context.js";
 import { cell } from "./safe-text.js";
 import { addHttpOptions } from "./trackers.js";
+import { examples } from "./options.js";
 
 function render(ctx: Context, { result: r, name }: { result: LinkResult; name: string }): void {
   if (ctx.json) return ctx.out.json(r);
@@ -26,6 +27,7 @@ export function defineLink(program: Command, context: ContextFactory): void {
     program
       .command("link")
       .description("link a local issue to a work item or Jira issue, so the tracker's webhooks sync it (idempotent)")
+      .addHelpText("after", examples("hooksync link BACKEND-1 123", "hooksync link BACKEND-1 PROJ-12 --integration jira-acme", "hooksync link BACKEND-1 123 --no-verify   # offline: the tracker is not asked"))
       .argument("<issue>", ISSUE_ARG)
       .argument("<externalKey>", KEY_ARG)
       .option("--integration <externalId>", INTEGRATION_OPT)
@@ -38,6 +40,7 @@ export function defineLink(program: Command, context: ContextFactory): void {
   program
     .command("unlink")
     .description("remove a link between a local issue and an external one (idempotent)")
+    .addHelpText("after", examples("hooksync unlink BACKEND-1 123"))
     .argument("<issue>", ISSUE_ARG)
     .argument("<externalKey>", KEY_ARG)
     .option("--integration <externalId>", INTEGRATION_OPT)

@@ -8,6 +8,7 @@ import { wholeNumber } from "./numbers.js";
 import { count, emptyTotals, outcomeJson, outcomeLine, reportOne, type Totals } from "./render-outcome.js";
 import { noteQueued } from "./render-push.js";
 import { reportSent } from "./render-sent.js";
+import { examples } from "./options.js";
 
 export interface ReplayOptions {
   provider?: ProviderName;
@@ -119,6 +120,7 @@ export function defineReplay(program: Command, context: ContextFactory): void {
   program
     .command("replay")
     .description("run recorded payloads through the sync engine (files, directories, NDJSON, arrays, - for stdin, or --delivery <id>)")
+    .addHelpText("after", examples("hooksync replay examples/payloads", "hooksync replay recorded.ndjson --dry-run --json", "hooksync replay --delivery 1234567890123456   # a delivery serve recorded"))
     .argument("[input...]", "files, directories or - (stdin)")
     .addOption(new Option("--provider <name>", "skip detection").choices(["vsts", "jira"]))
     .option("--integration <externalId>", "the integration the payloads belong to")

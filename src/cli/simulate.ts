@@ -8,7 +8,7 @@ import { resolveIntegration } from "../pipeline/resolve-integration.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
 import { withoutTrailingSlash } from "../url.js";
-import { hiddenAlias } from "./options.js";
+import { hiddenAlias, examples } from "./options.js";
 import { reportOne } from "./render-outcome.js";
 
 export interface SimulateOptions {
@@ -95,12 +95,14 @@ function commonOptions(cmd: Command, setExample: string): Command {
 export function defineSimulate(program: Command, context: ContextFactory): void {
   const simulate = program
     .command("simulate")
-    .description("build a realistic webhook payload: run it through the engine, print it, or send it to a receiver");
+    .description("build a realistic webhook payload: run it through the engine, print it, or send it to a receiver")
+    .addHelpText("after", examples("hooksync simulate vsts workitem.updated --work-item 5 --status Resolved", "hooksync simulate jira issue_updated --issue PRJA-37 --assignee jane.doe@example.com"));
 
   const vsts = commonOptions(
     simulate
       .command("vsts")
       .description("an Azure DevOps service-hook delivery (workitem.updated is the one synced)")
+      .addHelpText("after", examples("hooksync simulate vsts workitem.updated --work-item 5 --assignee jane.doe@example.com --status Resolved", "hooksync simulate vsts workitem.updated --work-item 5 --set 'resource.fields[System.State].newValue=Closed' --print", "hooksync simulate vsts workitem.updated --work-item 5 --unassign --send http://127.0.0.1:8080"))
       .argument("<eventType>", "workitem.updated, workitem.created, workitem.commented, git.push, git.pullrequest.created")
       .option("--work-item <id>", "the work item number (workitem.* events)")
       .addOption(new Option("--assignee <identity>", 'the new assignee, "Display Name <email>" or an email (--assign also works)').conflicts("unassign"))
@@ -134,6 +136,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
     simulate
       .command("jira")
       .description("a Jira Server webhook")
+      .addHelpText("after", examples("hooksync simulate jira issue_updated --issue PRJA-37 --assignee jane.doe@example.com --status 10001", "hooksync simulate jira issue_updated --issue PRJA-37 --set 'issue.fields.summary=Checkout crash' --print", "hooksync simulate jira issue_created --issue PRJA-38 --send http://127.0.0.1:8080"))
       .argument("<event>", "issue_updated or issue_created")
       .requiredOption("--issue <key>", "the issue key, PRJA-37")
       .addOption(new Option("--assignee <email>", "the new assignee").conflicts("unassign"))

@@ -5,6 +5,7 @@ import type { JiraWebhookAuthMode } from "../store/jira-webhook-auth-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 import { duration } from "./numbers.js";
 import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
+import { examples } from "./options.js";
 
 export type Action = "created" | "updated" | "kept";
 
@@ -155,12 +156,14 @@ function render<R extends { id: string | null; action: Action }>(ctx: Context, r
 }
 
 export function defineSubscribe(program: Command, context: ContextFactory): void {
-  const subscribe = program.command("subscribe").description("make a tracker send its webhooks to hooksync (idempotent)");
+  const subscribe = program.command("subscribe").description("make a tracker send its webhooks to hooksync (idempotent)")
+      .addHelpText("after", examples("hooksync subscribe vsts --url https://hooks.example.com", "hooksync subscribe jira --url https://hooks.example.com"));
   addHttpOptions(
     addVstsTokenOptions(
       subscribe
         .command("vsts")
         .description("create Azure DevOps service-hook subscriptions pointing at <url>/hooks/vsts")
+        .addHelpText("after", examples("hooksync subscribe vsts --url https://hooks.example.com", "hooksync subscribe vsts --integration <collection id> --url https://hooks.example.com --event workitem.updated --dry-run"))
         .option("--integration <externalId>", "the vsts integration (default: the only one)")
         .requiredOption("--url <public base url>", "where Azure DevOps reaches hooksync serve")
         .option("--event <type...>", "event types, one subscription each (default: workitem.updated)")
@@ -176,6 +179,7 @@ export function defineSubscribe(program: Command, context: ContextFactory): void
     subscribe
       .command("jira")
       .description("register a Jira Server webhook pointing at <url>/hooks/jira/<jwt> (needs 'hooksync oauth jira' first)")
+      .addHelpText("after", examples("hooksync subscribe jira --url https://hooks.example.com", "hooksync subscribe jira --integration jira-acme --url https://hooks.example.com --jql 'project = PRJA'"))
       .option("--integration <externalId>", "the jira integration (default: the only one)")
       .requiredOption("--url <public base url>", "where Jira reaches hooksync serve")
       .option("--jql <query>", "only issues matching this JQL (default: all)")

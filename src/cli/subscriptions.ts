@@ -4,6 +4,7 @@ import type { Notification, Subscription } from "../providers/vsts/client.js";
 import { table } from "../io/style.js";
 import type { Context, ContextFactory } from "./context.js";
 import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, withJira, withVsts } from "./trackers.js";
+import { examples } from "./options.js";
 
 export interface ListVstsOptions extends VstsFlags {
   test?: string;
@@ -34,12 +35,14 @@ function noteMissing(ctx: Context, missing: string[], tracker: string): void {
 }
 
 export function defineSubscriptions(program: Command, context: ContextFactory): void {
-  const subscriptions = program.command("subscriptions").description("list hooksync's subscriptions on a tracker, with their state");
+  const subscriptions = program.command("subscriptions").description("list hooksync's subscriptions on a tracker, with their state")
+      .addHelpText("after", examples("hooksync subscriptions vsts", "hooksync subscriptions jira --json"));
   addHttpOptions(
     addVstsTokenOptions(
       subscriptions
         .command("vsts")
         .description("Azure DevOps subscriptions pointing at hooksync (Azure DevOps silently disables failing ones: see the state)")
+        .addHelpText("after", examples("hooksync subscriptions vsts", "hooksync subscriptions vsts --test <subscription id>   # ask Azure DevOps to send a test delivery"))
         .option("--integration <externalId>", "the vsts integration (default: the only one)")
         .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
         .option("--test <subscription id>", "ask Azure DevOps to send a test notification for this subscription"),
@@ -67,6 +70,7 @@ export function defineSubscriptions(program: Command, context: ContextFactory): 
     subscriptions
       .command("jira")
       .description("Jira webhooks pointing at hooksync")
+      .addHelpText("after", examples("hooksync subscriptions jira", "hooksync subscriptions jira --json"))
       .option("--integration <externalId>", "the jira integration (default: the only one)"),
   ).action(async (opts: HttpFlags & { integration?: string }, cmd: Command) => {
     const ctx = context(cmd);

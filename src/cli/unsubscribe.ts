@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
 import { type TrackerSession, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, tense, withJira, withVsts } from "./trackers.js";
+import { examples } from "./options.js";
 
 export interface UnsubscribeOptions extends VstsFlags {
   subscription?: string;
@@ -59,12 +60,14 @@ function render(ctx: Context, removed: Removed[], tracker: string, dryRun?: bool
 }
 
 export function defineUnsubscribe(program: Command, context: ContextFactory): void {
-  const unsubscribe = program.command("unsubscribe").description("delete hooksync's subscriptions on a tracker (never anything else)");
+  const unsubscribe = program.command("unsubscribe").description("delete hooksync's subscriptions on a tracker (never anything else)")
+      .addHelpText("after", examples("hooksync unsubscribe vsts --dry-run", "hooksync unsubscribe jira"));
   addHttpOptions(
     addVstsTokenOptions(
       unsubscribe
         .command("vsts")
         .description("delete hooksync's Azure DevOps subscriptions (all of them unless --subscription)")
+        .addHelpText("after", examples("hooksync unsubscribe vsts --dry-run", "hooksync unsubscribe vsts --subscription <id>"))
         .option("--integration <externalId>", "the vsts integration (default: the only one)")
         .option("--subscription <id>", "only this one")
         .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
@@ -78,6 +81,7 @@ export function defineUnsubscribe(program: Command, context: ContextFactory): vo
     unsubscribe
       .command("jira")
       .description("delete hooksync's Jira webhook(s)")
+      .addHelpText("after", examples("hooksync unsubscribe jira", "hooksync unsubscribe jira --dry-run"))
       .option("--integration <externalId>", "the jira integration (default: the only one)")
       .option("--subscription <id>", "only this webhook id")
       .option("--dry-run", "show what would be deleted; change nothing"),
