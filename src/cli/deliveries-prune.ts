@@ -3,7 +3,7 @@ import type { PruneResult } from "../receiver/retention.js";
 import type { Context, ContextFactory } from "./context.js";
 import { duration } from "./numbers.js";
 import { describePruned } from "./render-pruned.js";
-import { examples } from "./options.js";
+import { dryRunOption, examples } from "./options.js";
 
 export interface PruneFlags {
   olderThan: number;
@@ -25,7 +25,7 @@ export function defineDeliveriesPrune(deliveries: Command, context: ContextFacto
     .addHelpText("after", examples("hooksync deliveries prune --older-than 30d --keep-failed", "hooksync deliveries prune --older-than 12h --dry-run"))
     .requiredOption("--older-than <duration>", "received longer ago than this: 90m, 12h, 30d", duration())
     .option("--keep-failed", "keep refused and rejected deliveries")
-    .option("--dry-run", "count what would be pruned, change nothing")
+    .addOption(dryRunOption("count what would be pruned, change nothing"))
     .action(async (opts: PruneFlags, cmd: Command) => {
       const ctx = context(cmd);
       const result = await runPrune(ctx, opts);

@@ -6,8 +6,8 @@ import type { BaseHttpOptions } from "../http/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
-import { addHttpOptions, type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
-import { examples } from "./options.js";
+import { type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, examples } from "./options.js";
 
 export type Verdict = "ok" | "warn" | "fail";
 

@@ -5,9 +5,8 @@ import type { PushFlags } from "../outbound/command-sender.js";
 import { type LocalReport, runLocalChange } from "../outbound/local-change.js";
 import type { Context, ContextFactory } from "./context.js";
 import { describeChange } from "./render-outcome.js";
-import { examples } from "./options.js";
-import { addPushOptions } from "./push.js";
 import { renderPushes } from "./render-push.js";
+import { addPushOptions, examples } from "./options.js";
 
 export interface LocalFlags extends PushFlags {
   /** Exit 1 when a push failed (it stays queued either way). */

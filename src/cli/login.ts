@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { JIRA_TOKEN_ENV, readStdinSecret } from "../trackers/credentials.js";
 import type { ContextFactory } from "./context.js";
-import { type HttpFlags, addHttpOptions, integrationFor, withHttp } from "./trackers.js";
-import { examples } from "./options.js";
+import { type HttpFlags, integrationFor, withHttp } from "./trackers.js";
+import { addHttpOptions, onlyIntegrationOption, examples } from "./options.js";
 
 interface LoginJiraOptions extends HttpFlags {
   integration?: string;
@@ -17,7 +17,7 @@ export function defineLogin(program: Command, context: ContextFactory): void {
       .command("jira")
       .description(`store a Jira personal access token (Bearer; Jira Data Center 8.14+) instead of OAuth credentials; ${JIRA_TOKEN_ENV} does the same for one run`)
       .addHelpText("after", examples("hooksync login jira --token-stdin < jira-token.txt", "hooksync login jira --integration jira-acme   # asks for the token on a terminal"))
-      .option("--integration <externalId>", "the jira integration (default: the only one)")
+      .addOption(onlyIntegrationOption("jira"))
       .option("--token-stdin", "read the personal access token from stdin (else asked for on a terminal)"),
   ).action(async (opts: LoginJiraOptions, cmd: Command) => {
     const ctx = context(cmd);

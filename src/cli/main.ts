@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import type { Deps } from "../deps.js";
 import { HooksyncError, PartialFailure, permissionProblem } from "../errors.js";
 import { Context, type GlobalOptions } from "./context.js";
-import { examples } from "./options.js";
 import { commandPath, commands, readsOnly } from "./registry.js";
+import { examples } from "./options.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;

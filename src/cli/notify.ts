@@ -3,8 +3,7 @@ import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
 import { readStdinSecret } from "../io/stdin.js";
 import { type HttpFlags, withHttp } from "../trackers/sessions.js";
-import { addHttpOptions } from "./trackers.js";
-import { examples } from "./options.js";
+import { addHttpOptions, examples } from "./options.js";
 
 export interface NotifyDiscordOptions extends HttpFlags {
   webhookUrl?: string;

@@ -7,8 +7,8 @@ import type { BaseHttpOptions } from "../http/client.js";
 import type { JiraUser } from "../providers/jira/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, addHttpOptions, integrationFor, withHttp } from "./trackers.js";
-import { examples } from "./options.js";
+import { type HttpFlags, integrationFor, withHttp } from "./trackers.js";
+import { addHttpOptions, integrationOption, examples } from "./options.js";
 
 export interface OAuthJiraOptions extends HttpFlags {
   baseUrl?: string;
@@ -187,7 +187,7 @@ export function defineOAuth(program: Command, context: ContextFactory): void {
       .option("--base-url <url>", "Jira's base URL (default: the integration's)")
       .option("--consumer-key <key>", "the consumer key of Jira's incoming application link")
       .option("--private-key <pem file>", "the RSA private key whose public key is in the application link")
-      .option("--integration <externalId>", "tie the credentials to this jira integration")
+      .addOption(integrationOption("tie the credentials to this jira integration"))
       .addOption(new Option("--step <step>", "scripts: 'request' prints the authorize URL and request token; 'access' finishes").choices(["request", "access"]))
       .option("--request-token <token>", "with --step access: the requestToken --step request printed")
       .option("--request-token-secret <secret>", "with --step access: the requestTokenSecret --step request printed")

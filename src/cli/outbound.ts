@@ -6,10 +6,9 @@ import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
 import type { PushFlags } from "../outbound/command-sender.js";
 import { runOutboundDiscard, runOutboundRetry } from "../outbound/by-hand.js";
-import { addPushOptions } from "./push.js";
 import { renderPushes } from "./render-push.js";
 import { shortId } from "./short-id.js";
-import { examples } from "./options.js";
+import { addPushOptions, examples } from "./options.js";
 
 /** `outbound list --json`, one per row. */
 export interface OutboxView {

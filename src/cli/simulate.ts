@@ -8,8 +8,8 @@ import { resolveIntegration } from "../pipeline/resolve-integration.js";
 import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
 import { withoutTrailingSlash } from "../url.js";
-import { hiddenAlias, examples } from "./options.js";
 import { reportOne } from "./render-outcome.js";
+import { integrationOption, dryRunOption, examples, hiddenAlias } from "./options.js";
 
 export interface SimulateOptions {
   integration?: string;
@@ -81,7 +81,7 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 /** The flags both trackers share; `setExample` is a --set of that tracker's own payload. */
 function commonOptions(cmd: Command, setExample: string): Command {
   return cmd
-    .option("--integration <externalId>", "the integration to simulate (default: the only one of that tracker)")
+    .addOption(integrationOption("the integration to simulate (default: the only one of that tracker)"))
     .addOption(
       new Option("--set <path=value>", `override any field, repeatable: ${setExample} (the value as JSON when it parses)`).argParser(
         collect,
@@ -89,7 +89,7 @@ function commonOptions(cmd: Command, setExample: string): Command {
     )
     .addOption(new Option("--print", "write the payload to stdout and stop").conflicts(["send", "dryRun"]))
     .addOption(new Option("--send <url>", "POST it to a running receiver (hooksync serve) with the integration's secret").conflicts("dryRun"))
-    .option("--dry-run", "run the engine and roll back: show what would change");
+    .addOption(dryRunOption("run the engine and roll back: show what would change"));
 }
 
 export function defineSimulate(program: Command, context: ContextFactory): void {

@@ -3,8 +3,8 @@ import type { JiraWebhook } from "../providers/jira/client.js";
 import type { Notification, Subscription } from "../providers/vsts/client.js";
 import { table } from "../io/style.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, withJira, withVsts } from "./trackers.js";
-import { examples } from "./options.js";
+import { type HttpFlags, type VstsFlags, redactJwt, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, examples } from "./options.js";
 
 export interface ListVstsOptions extends VstsFlags {
   test?: string;
@@ -43,7 +43,7 @@ export function defineSubscriptions(program: Command, context: ContextFactory): 
         .command("vsts")
         .description("Azure DevOps subscriptions pointing at hooksync (Azure DevOps silently disables failing ones: see the state)")
         .addHelpText("after", examples("hooksync subscriptions vsts", "hooksync subscriptions vsts --test <subscription id>   # ask Azure DevOps to send a test delivery"))
-        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .addOption(onlyIntegrationOption("vsts"))
         .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
         .option("--test <subscription id>", "ask Azure DevOps to send a test notification for this subscription"),
     ),
@@ -71,7 +71,7 @@ export function defineSubscriptions(program: Command, context: ContextFactory): 
       .command("jira")
       .description("Jira webhooks pointing at hooksync")
       .addHelpText("after", examples("hooksync subscriptions jira", "hooksync subscriptions jira --json"))
-      .option("--integration <externalId>", "the jira integration (default: the only one)"),
+      .addOption(onlyIntegrationOption("jira")),
   ).action(async (opts: HttpFlags & { integration?: string }, cmd: Command) => {
     const ctx = context(cmd);
     const { found, missing } = await listJira(ctx, opts);

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type TrackerSession, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, tense, withJira, withVsts } from "./trackers.js";
-import { examples } from "./options.js";
+import { type TrackerSession, type VstsFlags, redactJwt, tense, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, dryRunOption, examples } from "./options.js";
 
 export interface UnsubscribeOptions extends VstsFlags {
   subscription?: string;
@@ -68,10 +68,10 @@ export function defineUnsubscribe(program: Command, context: ContextFactory): vo
         .command("vsts")
         .description("delete hooksync's Azure DevOps subscriptions (all of them unless --subscription)")
         .addHelpText("after", examples("hooksync unsubscribe vsts --dry-run", "hooksync unsubscribe vsts --subscription <id>"))
-        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .addOption(onlyIntegrationOption("vsts"))
         .option("--subscription <id>", "only this one")
         .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
-        .option("--dry-run", "show what would be deleted; change nothing"),
+        .addOption(dryRunOption("show what would be deleted; change nothing")),
     ),
   ).action(async (opts: UnsubscribeOptions, cmd: Command) => {
     const ctx = context(cmd);
@@ -82,9 +82,9 @@ export function defineUnsubscribe(program: Command, context: ContextFactory): vo
       .command("jira")
       .description("delete hooksync's Jira webhook(s)")
       .addHelpText("after", examples("hooksync unsubscribe jira", "hooksync unsubscribe jira --dry-run"))
-      .option("--integration <externalId>", "the jira integration (default: the only one)")
+      .addOption(onlyIntegrationOption("jira"))
       .option("--subscription <id>", "only this webhook id")
-      .option("--dry-run", "show what would be deleted; change nothing"),
+      .addOption(dryRunOption("show what would be deleted; change nothing")),
   ).action(async (opts: UnsubscribeOptions, cmd: Command) => {
     const ctx = context(cmd);
     render(ctx, await unsubscribeJira(ctx, opts), "Jira", opts.dryRun);
