@@ -4,6 +4,7 @@ import type { ActivityView } from "../store/views.js";
 import type { Context, ContextFactory } from "./context.js";
 import { UsageError } from "../errors.js";
 import { wholeNumber } from "./numbers.js";
+import { examples } from "./options.js";
 
 export async function runActivity(ctx: Context, opts: { issue?: string; limit?: number }): Promise<ActivityView[]> {
   const store = await ctx.store();
@@ -41,6 +42,7 @@ export function defineActivity(program: Command, context: ContextFactory): void 
   program
     .command("activity")
     .description("the activity log, newest last")
+    .addHelpText("after", examples("hooksync activity --issue BACKEND-1", "hooksync activity --limit 20 --json"))
     .option("--issue <id>", "only this issue (BACKEND-1)")
     .option("--limit <n>", "only the newest n entries", wholeNumber(1))
     .action(async (opts: { issue?: string; limit?: number }, cmd: Command) => {

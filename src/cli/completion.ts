@@ -1,6 +1,7 @@
 import type { Command, Option } from "commander";
 import { UsageError } from "../errors.js";
 import type { ContextFactory } from "./context.js";
+import { examples } from "./options.js";
 
 /** One node of the command tree: its path from the root ("" for hooksync itself), subcommands and flags. */
 interface Node {
@@ -75,6 +76,7 @@ export function defineCompletion(program: Command, context: ContextFactory): voi
   program
     .command("completion")
     .description("print the shell completion script: source <(hooksync completion bash), zsh likewise, or hooksync completion fish | source")
+    .addHelpText("after", examples("hooksync completion bash > ~/.local/share/bash-completion/completions/hooksync", "hooksync completion zsh > \"${fpath[1]}/_hooksync\"", "hooksync completion fish | source"))
     .argument("<shell>", "bash, zsh or fish")
     .action((shell: string, _opts: unknown, cmd: Command) => {
       const ctx = context(cmd);

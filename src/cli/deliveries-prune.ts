@@ -3,6 +3,7 @@ import type { PruneResult } from "../receiver/retention.js";
 import type { Context, ContextFactory } from "./context.js";
 import { duration } from "./numbers.js";
 import { describePruned } from "./render-pruned.js";
+import { dryRunOption, examples } from "./options.js";
 
 export interface PruneFlags {
   olderThan: number;
@@ -21,9 +22,10 @@ export function defineDeliveriesPrune(deliveries: Command, context: ContextFacto
   deliveries
     .command("prune")
     .description("delete deliveries older than a duration; those activity points at keep a stub (no body, no headers)")
+    .addHelpText("after", examples("hooksync deliveries prune --older-than 30d --keep-failed", "hooksync deliveries prune --older-than 12h --dry-run"))
     .requiredOption("--older-than <duration>", "received longer ago than this: 90m, 12h, 30d", duration())
     .option("--keep-failed", "keep refused and rejected deliveries")
-    .option("--dry-run", "count what would be pruned, change nothing")
+    .addOption(dryRunOption("count what would be pruned, change nothing"))
     .action(async (opts: PruneFlags, cmd: Command) => {
       const ctx = context(cmd);
       const result = await runPrune(ctx, opts);

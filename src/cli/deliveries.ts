@@ -5,6 +5,7 @@ import type { Context, ContextFactory } from "./context.js";
 import { defineDeliveriesPrune } from "./deliveries-prune.js";
 import { wholeNumber } from "./numbers.js";
 import { oneLine } from "./safe-text.js";
+import { examples } from "./options.js";
 
 export interface DeliveriesOptions {
   failed?: boolean;
@@ -45,6 +46,7 @@ export function defineDeliveries(program: Command, context: ContextFactory): voi
   const deliveries = program
     .command("deliveries")
     .description("the delivery log of 'hooksync serve', newest last")
+    .addHelpText("after", examples("hooksync deliveries --failed", "hooksync deliveries --pending --json", "hooksync deliveries prune --older-than 30d"))
     .option("--failed", "only deliveries that were refused or rejected")
     .option("--pending", "only deliveries kept for later (answered 202), with why they wait; serve applies them itself")
     .option("--limit <n>", "only the newest n deliveries", wholeNumber(1))

@@ -6,7 +6,8 @@ import type { BaseHttpOptions } from "../http/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
-import { addHttpOptions, type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, examples } from "./options.js";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -79,10 +80,13 @@ async function credentialChecks(ctx: Context): Promise<Check[]> {
   ];
 }
 
-/** Any HTTP answer at all means the server is there; status codes are the auth check's business. */
+/**
+ * An answer below 500 means the server is there (401 and 404 are the auth check's business); a
+ * 5xx is a server that cannot serve, or a proxy with nothing behind it: a failing check.
+ */
 async function reachable(base: BaseHttpOptions, service: string, url: URL): Promise<string> {
   const { HttpClient } = await import("../http/client.js");
-  const anyStatus = Array.from({ length: 500 }, (_, i) => i + 100);
+  const anyStatus = Array.from({ length: 400 }, (_, i) => i + 100);
   const client = new HttpClient({ ...base, service, retry: { maxAttempts: 1 } });
   const res = await client.request({ method: "GET", url, what: "reach the server", accept: anyStatus });
   return `reachable (HTTP ${res.status})`;
@@ -111,7 +115,8 @@ async function trackerCheck(ctx: Context, integration: IntegrationRow, flags: Ht
     return { check, verdict: "ok", detail: `${base}: with ${via}, signed in as ${me.name ?? me.displayName ?? "?"}` };
   } catch (err) {
     if (!(err instanceof HooksyncError)) throw err;
-    return { check, verdict: "fail", detail: `${err.message}${err.hint ? ` (${err.hint})` : ""}` };
+    // The message often ends in its own parentheses ("(HTTP 503 on ...)"): the hint follows after a semicolon.
+    return { check, verdict: "fail", detail: `${err.message}${err.hint ? `; ${err.hint}` : ""}` };
   }
 }
 
@@ -144,6 +149,7 @@ export function defineDoctor(program: Command, context: ContextFactory): void {
     program
       .command("doctor")
       .description("check the store, the credentials file and the trackers, one verdict a line")
+      .addHelpText("after", examples("hooksync doctor", "hooksync doctor --offline --json"))
       .option("--offline", "skip the trackers"),
   ).action(async (opts: HttpFlags & { offline?: boolean }, cmd: Command) => {
     const ctx = context(cmd);

@@ -6,6 +6,7 @@ import type { ProviderName } from "../providers/types.js";
 import type { ImportSummary } from "../store/import.js";
 import type { Context, ContextFactory } from "./context.js";
 import { readJsonDocument } from "./read-json.js";
+import { examples } from "./options.js";
 
 export async function runImport(ctx: Context, file: string): Promise<ImportSummary> {
   if (file !== "-" && isDirectory(resolve(ctx.deps.io.cwd, file))) {
@@ -40,6 +41,7 @@ export function defineImport(program: Command, context: ContextFactory): void {
   program
     .command("import")
     .description("upsert organizations, projects, users, integrations, issues and links from a JSON file, all or nothing")
+    .addHelpText("after", examples("hooksync import examples/demo.json", "hooksync import - < data.json", "hooksync import --schema > import.schema.json"))
     .argument("[file]", "the import file (its shape: --schema, or docs/import.md), or - for stdin")
     .option("--schema", "print the JSON Schema of the import file and stop")
     .action(async (file: string | undefined, opts: { schema?: boolean }, cmd: Command) => {

@@ -3,6 +3,7 @@ import { packageFile } from "../paths.js";
 import type { ImportSummary } from "../store/import.js";
 import type { Context, ContextFactory } from "./context.js";
 import { renderSummary, runImport } from "./import.js";
+import { examples } from "./options.js";
 
 export const DEMO_DATASET = "examples/demo.json";
 
@@ -24,6 +25,7 @@ export function defineInit(program: Command, context: ContextFactory): void {
   program
     .command("init")
     .description("create or migrate the store (idempotent)")
+    .addHelpText("after", examples("hooksync init", "hooksync init --demo --db demo.db   # a store with the demo data (examples/demo.json)"))
     .option("--demo", "also import the bundled demo dataset (examples/demo.json)")
     .action(async (opts: { demo?: boolean }, cmd: Command) => {
       const ctx = context(cmd);

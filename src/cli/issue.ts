@@ -3,6 +3,7 @@ import { table } from "../io/style.js";
 import type { IssueView } from "../store/views.js";
 import type { Context, ContextFactory } from "./context.js";
 import { shortId } from "./short-id.js";
+import { examples } from "./options.js";
 
 export async function runIssueList(ctx: Context, opts: { project?: string }): Promise<IssueView[]> {
   const store = await ctx.store();
@@ -23,10 +24,12 @@ function render(ctx: Context, issues: IssueView[]): void {
 }
 
 export function defineIssue(program: Command, context: ContextFactory): void {
-  const issue = program.command("issue").description("local issues");
+  const issue = program.command("issue").description("local issues")
+      .addHelpText("after", examples("hooksync issue list"));
   issue
     .command("list")
     .description("list local issues with status, assignee and links")
+    .addHelpText("after", examples("hooksync issue list --project backend", "hooksync issue list --json"))
     .option("--project <slug>", "only this project")
     .action(async (opts: { project?: string }, cmd: Command) => {
       const ctx = context(cmd);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { type LinkAction, type LinkOptions, type LinkResult, runLink, runUnlink } from "../trackers/links.js";
 import type { Context, ContextFactory } from "./context.js";
 import { cell } from "./safe-text.js";
-import { addHttpOptions } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, integrationOption, examples } from "./options.js";
 
 function render(ctx: Context, { result: r, name }: { result: LinkResult; name: string }): void {
   if (ctx.json) return ctx.out.json(r);
@@ -23,14 +23,16 @@ const INTEGRATION_OPT = "the integration (default: the only one of the tracker t
 
 export function defineLink(program: Command, context: ContextFactory): void {
   addHttpOptions(
-    program
-      .command("link")
-      .description("link a local issue to a work item or Jira issue, so the tracker's webhooks sync it (idempotent)")
-      .argument("<issue>", ISSUE_ARG)
-      .argument("<externalKey>", KEY_ARG)
-      .option("--integration <externalId>", INTEGRATION_OPT)
-      .option("--no-verify", "link without asking the tracker whether the issue exists (offline)")
-      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)"),
+    addVstsTokenOptions(
+      program
+        .command("link")
+        .description("link a local issue to a work item or Jira issue, so the tracker's webhooks sync it (idempotent)")
+        .addHelpText("after", examples("hooksync link BACKEND-1 123", "hooksync link BACKEND-1 PROJ-12 --integration jira-acme", "hooksync link BACKEND-1 123 --no-verify   # offline: the tracker is not asked"))
+        .argument("<issue>", ISSUE_ARG)
+        .argument("<externalKey>", KEY_ARG)
+        .addOption(integrationOption(INTEGRATION_OPT))
+        .option("--no-verify", "link without asking the tracker whether the issue exists (offline)"),
+    ),
   ).action(async (issue: string, key: string, opts: LinkOptions, cmd: Command) => {
     const ctx = context(cmd);
     render(ctx, await runLink(ctx, issue, key, opts));
@@ -38,9 +40,10 @@ export function defineLink(program: Command, context: ContextFactory): void {
   program
     .command("unlink")
     .description("remove a link between a local issue and an external one (idempotent)")
+    .addHelpText("after", examples("hooksync unlink BACKEND-1 123"))
     .argument("<issue>", ISSUE_ARG)
     .argument("<externalKey>", KEY_ARG)
-    .option("--integration <externalId>", INTEGRATION_OPT)
+    .addOption(integrationOption(INTEGRATION_OPT))
     .action(async (issue: string, key: string, opts: { integration?: string }, cmd: Command) => {
       const ctx = context(cmd);
       render(ctx, await runUnlink(ctx, issue, key, opts));

@@ -5,8 +5,8 @@ import type { PushFlags } from "../outbound/command-sender.js";
 import { type LocalReport, runLocalChange } from "../outbound/local-change.js";
 import type { Context, ContextFactory } from "./context.js";
 import { describeChange } from "./render-outcome.js";
-import { addPushOptions } from "./push.js";
 import { renderPushes } from "./render-push.js";
+import { addPushOptions, examples } from "./options.js";
 
 export interface LocalFlags extends PushFlags {
   /** Exit 1 when a push failed (it stays queued either way). */
@@ -28,9 +28,13 @@ function render(ctx: Context, report: LocalReport, strict: boolean | undefined):
 export function defineLocalChange(
   program: Command,
   context: ContextFactory,
-  o: { name: string; description: string; args?: [string, string][]; change: (args: string[]) => LocalChange },
+  o: { name: string; description: string; examples: string[]; args?: [string, string][]; change: (args: string[]) => LocalChange },
 ): void {
-  const cmd = program.command(o.name).description(o.description).argument("<issue>", "the local issue (BACKEND-1)");
+  const cmd = program
+    .command(o.name)
+    .description(o.description)
+    .addHelpText("after", examples(...o.examples))
+    .argument("<issue>", "the local issue (BACKEND-1)");
   for (const [name, description] of o.args ?? []) cmd.argument(name, description);
   addPushOptions(cmd.option("--strict", "exit 1 when a push to a tracker failed (it stays queued either way)")).action(async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { readStdinSecret } from "../io/stdin.js";
 import { JIRA_TOKEN_ENV } from "../trackers/credentials.js";
 import type { ContextFactory } from "./context.js";
-import { type HttpFlags, addHttpOptions, integrationFor, withHttp } from "./trackers.js";
+import { type HttpFlags, integrationFor, withHttp } from "./trackers.js";
+import { addHttpOptions, onlyIntegrationOption, examples } from "./options.js";
 
 interface LoginJiraOptions extends HttpFlags {
   integration?: string;
@@ -10,12 +11,14 @@ interface LoginJiraOptions extends HttpFlags {
 }
 
 export function defineLogin(program: Command, context: ContextFactory): void {
-  const login = program.command("login").description("store a tracker token for an integration");
+  const login = program.command("login").description("store a tracker token for an integration")
+      .addHelpText("after", examples("hooksync login jira --token-stdin < jira-token.txt"));
   addHttpOptions(
     login
       .command("jira")
       .description(`store a Jira personal access token (Bearer; Jira Data Center 8.14+) instead of OAuth credentials; ${JIRA_TOKEN_ENV} does the same for one run`)
-      .option("--integration <externalId>", "the jira integration (default: the only one)")
+      .addHelpText("after", examples("hooksync login jira --token-stdin < jira-token.txt", "hooksync login jira --integration jira-acme   # asks for the token on a terminal"))
+      .addOption(onlyIntegrationOption("jira"))
       .option("--token-stdin", "read the personal access token from stdin (else asked for on a terminal)"),
   ).action(async (opts: LoginJiraOptions, cmd: Command) => {
     const ctx = context(cmd);

@@ -4,6 +4,7 @@ import type { Deps } from "../deps.js";
 import { HooksyncError, PartialFailure, permissionProblem } from "../errors.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { commandPath, commands, readsOnly } from "./registry.js";
+import { examples } from "./options.js";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -24,6 +25,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
     .option("-q, --quiet", "less on stderr")
     .option("-v, --verbose", "more on stderr")
     .option("--migrate", "let a read-only command migrate a store made by an older hooksync")
+    .addHelpText("after", examples("hooksync init --demo --db demo.db   # a store with the demo data", "hooksync replay examples/payloads --db demo.db", "hooksync issue list --db demo.db"))
     .showHelpAfterError(false)
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({

@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
 import { readStdinSecret } from "../io/stdin.js";
 import { type HttpFlags, withHttp } from "../trackers/sessions.js";
-import { addHttpOptions } from "./trackers.js";
+import { addHttpOptions, examples } from "./options.js";
 
 export interface NotifyDiscordOptions extends HttpFlags {
   webhookUrl?: string;
@@ -91,11 +91,13 @@ function render(ctx: Context, status: NotifyStatus & { dropped?: number }): void
 }
 
 export function defineNotify(program: Command, context: ContextFactory): void {
-  const notify = program.command("notify").description("notifications of assignee changes (off by default)");
+  const notify = program.command("notify").description("notifications of assignee changes (off by default)")
+      .addHelpText("after", examples("hooksync notify discord --webhook-url-stdin < webhook-url.txt", "hooksync notify status"));
   addHttpOptions(
     notify
       .command("discord")
       .description("post each assignee change to a Discord channel, editing the issue's message on later changes")
+      .addHelpText("after", examples("hooksync notify discord --webhook-url-stdin < webhook-url.txt", "hooksync notify discord --off"))
       .option("--webhook-url-stdin", "read the webhook URL from stdin (or set HOOKSYNC_DISCORD_WEBHOOK_URL)")
       .option("--webhook-url <url>", "the webhook URL (visible in the process list: prefer --webhook-url-stdin)")
       .option("--no-check", "store the webhook without asking Discord whether it exists")
@@ -107,6 +109,7 @@ export function defineNotify(program: Command, context: ContextFactory): void {
   notify
     .command("status")
     .description("which notifications are on, and how many wait to be sent")
+    .addHelpText("after", examples("hooksync notify status", "hooksync notify status --json"))
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = context(cmd);
       render(ctx, await runNotifyStatus(ctx));

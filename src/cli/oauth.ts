@@ -7,7 +7,8 @@ import type { BaseHttpOptions } from "../http/client.js";
 import type { JiraUser } from "../providers/jira/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, addHttpOptions, integrationFor, withHttp } from "./trackers.js";
+import { type HttpFlags, integrationFor, withHttp } from "./trackers.js";
+import { addHttpOptions, integrationOption, examples } from "./options.js";
 
 export interface OAuthJiraOptions extends HttpFlags {
   baseUrl?: string;
@@ -176,15 +177,17 @@ async function save(
 }
 
 export function defineOAuth(program: Command, context: ContextFactory): void {
-  const oauth = program.command("oauth").description("authorise hooksync with a tracker");
+  const oauth = program.command("oauth").description("authorise hooksync with a tracker")
+      .addHelpText("after", examples("hooksync oauth jira --base-url https://jira.example.com --consumer-key hooksync --generate-key"));
   addHttpOptions(
     oauth
       .command("jira")
       .description("OAuth 1.0a (RSA-SHA1) with Jira Server: interactive on a terminal, or two steps (--step) for scripts")
+      .addHelpText("after", examples("hooksync oauth jira --base-url https://jira.example.com --consumer-key hooksync --private-key jira.pem", "hooksync oauth jira --base-url https://jira.example.com --consumer-key hooksync --private-key jira.pem --step request   # scripts: step 1 of 2"))
       .option("--base-url <url>", "Jira's base URL (default: the integration's)")
       .option("--consumer-key <key>", "the consumer key of Jira's incoming application link")
       .option("--private-key <pem file>", "the RSA private key whose public key is in the application link")
-      .option("--integration <externalId>", "tie the credentials to this jira integration")
+      .addOption(integrationOption("tie the credentials to this jira integration"))
       .addOption(new Option("--step <step>", "scripts: 'request' prints the authorize URL and request token; 'access' finishes").choices(["request", "access"]))
       .option("--request-token <token>", "with --step access: the requestToken --step request printed")
       .option("--request-token-secret <secret>", "with --step access: the requestTokenSecret --step request printed")

@@ -6,9 +6,9 @@ import type { Context, ContextFactory } from "./context.js";
 import { wholeNumber } from "./numbers.js";
 import type { PushFlags } from "../outbound/command-sender.js";
 import { runOutboundDiscard, runOutboundRetry } from "../outbound/by-hand.js";
-import { addPushOptions } from "./push.js";
 import { renderPushes } from "./render-push.js";
 import { shortId } from "./short-id.js";
+import { addPushOptions, examples } from "./options.js";
 
 /** `outbound list --json`, one per row. */
 export interface OutboxView {
@@ -82,10 +82,12 @@ function renderList(ctx: Context, rows: OutboxView[]): void {
 export function defineOutbound(program: Command, context: ContextFactory): void {
   const outbound = program
     .command("outbound")
-    .description("pushes to the trackers and Discord notifications waiting in the outbox (serve sends them on a schedule; retry sends them now)");
+    .description("pushes to the trackers and Discord notifications waiting in the outbox (serve sends them on a schedule; retry sends them now)")
+    .addHelpText("after", examples("hooksync outbound list --failed", "hooksync outbound send"));
   outbound
     .command("list")
     .description("every push and notification with its state: pending (waiting for its next attempt), failed (given up after 3 days) or done")
+    .addHelpText("after", examples("hooksync outbound list", "hooksync outbound list --failed --json"))
     .addOption(new Option("--state <state>", "only these").choices(["pending", "failed", "done"]))
     .addOption(new Option("--failed", "only those given up (--state failed)").conflicts("state"))
     .action(async (opts: { state?: OutboxState; failed?: boolean }, cmd: Command) => {
@@ -99,6 +101,7 @@ export function defineOutbound(program: Command, context: ContextFactory): void 
       .command("retry")
       .alias("send")
       .description("send every pending and failed push and notification, oldest first")
+      .addHelpText("after", examples("hooksync outbound retry", "hooksync outbound send --id <id>"))
       .option("--id <id...>", "only these rows (see 'hooksync outbound list')", ids),
   ).action(async (opts: PushFlags & { id?: number[] }, cmd: Command) => {
     const ctx = context(cmd);
@@ -112,6 +115,7 @@ export function defineOutbound(program: Command, context: ContextFactory): void 
   outbound
     .command("discard")
     .description("give up on unsent pushes or notifications (the local change stays)")
+    .addHelpText("after", examples("hooksync outbound discard <id>"))
     .argument("<id...>", "outbox row ids (see 'hooksync outbound list')", ids)
     .action(async (rows: number[], _opts: unknown, cmd: Command) => {
       const ctx = context(cmd);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { CancelledError, UsageError } from "../errors.js";
 import type { DeletedProject } from "../store/projects-repo.js";
 import type { Context, ContextFactory } from "./context.js";
+import { examples } from "./options.js";
 
 /** Rule 9.2: after a confirmation (or --yes), the project and everything hanging off its issues, in one transaction. */
 export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?: boolean }): Promise<DeletedProject> {
@@ -33,10 +34,12 @@ function render(ctx: Context, d: DeletedProject): void {
 }
 
 export function defineProject(program: Command, context: ContextFactory): void {
-  const project = program.command("project").description("local projects");
+  const project = program.command("project").description("local projects")
+      .addHelpText("after", examples("hooksync project list"));
   project
     .command("list")
     .description("list local projects with their organization and issue count")
+    .addHelpText("after", examples("hooksync project list --json"))
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const { listProjects } = await import("../store/project-list.js");
@@ -48,6 +51,7 @@ export function defineProject(program: Command, context: ContextFactory): void {
   project
     .command("delete")
     .description("delete a project with its issues, links, activity, outbox rows and notification state (asks first)")
+    .addHelpText("after", examples("hooksync project delete backend", "hooksync project delete backend --yes   # in a script: no question asked"))
     .argument("<slug>", "the project")
     .option("-y, --yes", "do not ask (scripts)")
     .action(async (slug: string, opts: { yes?: boolean }, cmd: Command) => {

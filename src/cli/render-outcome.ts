@@ -20,12 +20,21 @@ export function outcomeLine(o: Outcome, s: Style): string {
   const reason = cell(o.reason ?? "", 300);
   switch (o.outcome) {
     case "applied":
-      return `${s.green("applied ")} ${head}: ${o.changes.map((c) => describeChange(c, s)).join(", ")}`;
+      return `${s.green("applied ")} ${head}: ${o.changes.map((c) => describeChange(c, s)).join(", ")}${skipped(o.notes, s)}`;
     case "ignored":
       return `${s.yellow("ignored ")} ${head}: ${reason}`;
     case "rejected":
       return `${s.red("rejected")} ${head}: ${reason}`;
   }
+}
+
+/**
+ * What an applied payload left out and why (an assignee who is not a member, a field not synced):
+ * said on the line itself, so a person sees the skipped part without asking for --json.
+ */
+function skipped(notes: string[], s: Style): string {
+  if (notes.length === 0) return "";
+  return s.yellow(` (skipped: ${notes.map((n) => cell(n, 300)).join("; ")})`);
 }
 
 export interface Totals {

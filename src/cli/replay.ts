@@ -8,6 +8,7 @@ import { wholeNumber } from "./numbers.js";
 import { count, emptyTotals, outcomeJson, outcomeLine, reportOne, type Totals } from "./render-outcome.js";
 import { noteQueued } from "./render-push.js";
 import { reportSent } from "./render-sent.js";
+import { integrationOption, dryRunOption, examples } from "./options.js";
 
 export interface ReplayOptions {
   provider?: ProviderName;
@@ -119,10 +120,11 @@ export function defineReplay(program: Command, context: ContextFactory): void {
   program
     .command("replay")
     .description("run recorded payloads through the sync engine (files, directories, NDJSON, arrays, - for stdin, or --delivery <id>)")
+    .addHelpText("after", examples("hooksync replay examples/payloads", "hooksync replay recorded.ndjson --dry-run --json", "hooksync replay --delivery 1234567890123456   # a delivery serve recorded"))
     .argument("[input...]", "files, directories or - (stdin)")
     .addOption(new Option("--provider <name>", "skip detection").choices(["vsts", "jira"]))
-    .option("--integration <externalId>", "the integration the payloads belong to")
-    .option("--dry-run", "run the engine and roll back: show what would change")
+    .addOption(integrationOption("the integration the payloads belong to"))
+    .addOption(dryRunOption("run the engine and roll back: show what would change"))
     .option("--ignore-order", "apply even payloads older than what was already applied (behaviour.md 10.3)")
     .option("--delivery <id>", "re-run a delivery recorded by 'hooksync serve' (see 'hooksync deliveries')", wholeNumber(1))
     .addOption(new Option("--send <url>", "with --delivery: re-send its exact bytes to a receiver, freshly signed").conflicts("dryRun"))

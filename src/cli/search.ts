@@ -5,7 +5,7 @@ import type { ExternalIssue } from "../providers/types.js";
 import type { Context, ContextFactory } from "./context.js";
 import { cell } from "./safe-text.js";
 import { type HttpFlags, type VstsFlags, withJira, withVsts } from "../trackers/sessions.js";
-import { addHttpOptions } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, examples } from "./options.js";
 
 /** The words to search for as one text; nothing to search for is a usage error, never "everything". */
 function searchText(words: string[]): string {
@@ -36,14 +36,17 @@ function render(ctx: Context, issues: ExternalIssue[], none: string): void {
 }
 
 export function defineSearch(program: Command, context: ContextFactory): void {
-  const search = program.command("search").description("find the work item or Jira issue to link a local issue to");
+  const search = program.command("search").description("find the work item or Jira issue to link a local issue to")
+      .addHelpText("after", examples("hooksync search vsts 'checkout crash'", "hooksync search jira PROJ-12"));
   addHttpOptions(
-    search
-      .command("vsts")
-      .description("a work item by id, else Azure DevOps work item search (titles only where search is not installed)")
-      .argument("<text...>", "a work item id, or words to search for")
-      .option("--integration <externalId>", "the vsts integration (default: the only one)")
-      .option("--pat-stdin", "read the personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)"),
+    addVstsTokenOptions(
+      search
+        .command("vsts")
+        .description("a work item by id, else Azure DevOps work item search (titles only where search is not installed)")
+        .addHelpText("after", examples("hooksync search vsts 'checkout crash'", "hooksync search vsts 123   # a work item by id"))
+        .argument("<text...>", "a work item id, or words to search for")
+        .addOption(onlyIntegrationOption("vsts")),
+    ),
   ).action(async (words: string[], opts: VstsFlags, cmd: Command) => {
     const ctx = context(cmd);
     render(ctx, await searchVsts(ctx, opts, words), "no work items match");
@@ -52,8 +55,9 @@ export function defineSearch(program: Command, context: ContextFactory): void {
     search
       .command("jira")
       .description("an issue by key (PROJ-123), else a Jira text search")
+      .addHelpText("after", examples("hooksync search jira 'checkout \"null pointer\"'", "hooksync search jira PROJ-12   # an issue by key"))
       .argument("<text...>", "an issue key, or words to search for (\"quoted words\" for a phrase)")
-      .option("--integration <externalId>", "the jira integration (default: the only one)"),
+      .addOption(onlyIntegrationOption("jira")),
   ).action(async (words: string[], opts: HttpFlags & { integration?: string }, cmd: Command) => {
     const ctx = context(cmd);
     render(ctx, await searchJira(ctx, opts, words), "no issues match");

@@ -6,6 +6,7 @@ import { duration, wholeNumber } from "./numbers.js";
 import { pushLine } from "./render-push.js";
 import { describePruned } from "./render-pruned.js";
 import { oneLine } from "./safe-text.js";
+import { examples } from "./options.js";
 
 // Kept here rather than imported from the receiver, so `hooksync --help` loads no node:http.
 export const SERVE_DEFAULTS = {
@@ -91,6 +92,7 @@ export function defineServe(program: Command, context: ContextFactory): void {
   program
     .command("serve")
     .description("receive Azure DevOps and Jira webhooks (POST /hooks/vsts, POST /hooks/jira/<jwt>, GET /healthz), send the outbox, prune old deliveries")
+    .addHelpText("after", examples("hooksync serve", "hooksync serve --host 0.0.0.0 --port 8080 --retain 7d", "hooksync serve --no-outbound   # leave pushes to 'hooksync outbound send'"))
     .option("--host <host>", "address to listen on", d.host)
     .option("--port <port>", "port to listen on (0: any free port)", wholeNumber(0, 65535), d.port)
     .option("--body-limit <bytes>", "largest body accepted (413 above)", wholeNumber(1), d.bodyLimit)

@@ -9,6 +9,7 @@ import type { Context, ContextFactory } from "./context.js";
 import { reportSent } from "./render-sent.js";
 import { withoutTrailingSlash } from "../url.js";
 import { reportOne } from "./render-outcome.js";
+import { integrationOption, dryRunOption, examples, hiddenAlias } from "./options.js";
 
 export interface SimulateOptions {
   integration?: string;
@@ -77,36 +78,45 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-function commonOptions(cmd: Command): Command {
+/** The flags both trackers share; `setExample` is a --set of that tracker's own payload. */
+function commonOptions(cmd: Command, setExample: string): Command {
   return cmd
-    .option("--integration <externalId>", "the integration to simulate (default: the only one of that tracker)")
+    .addOption(integrationOption("the integration to simulate (default: the only one of that tracker)"))
     .addOption(
-      new Option("--set <path=value>", "override any field, repeatable: a.b=1, 'resource.fields[System.State].newValue=Closed' (JSON when it parses)").argParser(
+      new Option("--set <path=value>", `override any field, repeatable: ${setExample} (the value as JSON when it parses)`).argParser(
         collect,
       ),
     )
     .addOption(new Option("--print", "write the payload to stdout and stop").conflicts(["send", "dryRun"]))
     .addOption(new Option("--send <url>", "POST it to a running receiver (hooksync serve) with the integration's secret").conflicts("dryRun"))
-    .option("--dry-run", "run the engine and roll back: show what would change");
+    .addOption(dryRunOption("run the engine and roll back: show what would change"));
 }
 
 export function defineSimulate(program: Command, context: ContextFactory): void {
   const simulate = program
     .command("simulate")
-    .description("build a realistic webhook payload: run it through the engine, print it, or send it to a receiver");
+    .description("build a realistic webhook payload: run it through the engine, print it, or send it to a receiver")
+    .addHelpText("after", examples("hooksync simulate vsts workitem.updated --work-item 5 --status Resolved", "hooksync simulate jira issue_updated --issue PRJA-37 --assignee jane.doe@example.com"));
 
-  commonOptions(
+  const vsts = commonOptions(
     simulate
       .command("vsts")
       .description("an Azure DevOps service-hook delivery (workitem.updated is the one synced)")
+      .addHelpText("after", examples("hooksync simulate vsts workitem.updated --work-item 5 --assignee jane.doe@example.com --status Resolved", "hooksync simulate vsts workitem.updated --work-item 5 --set 'resource.fields[System.State].newValue=Closed' --print", "hooksync simulate vsts workitem.updated --work-item 5 --unassign --send http://127.0.0.1:8080"))
       .argument("<eventType>", "workitem.updated, workitem.created, workitem.commented, git.push, git.pullrequest.created")
       .option("--work-item <id>", "the work item number (workitem.* events)")
-      .addOption(new Option("--assign <identity>", 'the new assignee, "Display Name <email>"').conflicts("unassign"))
+      .addOption(new Option("--assignee <identity>", 'the new assignee, "Display Name <email>" or an email (--assign also works)').conflicts("unassign"))
       .option("--unassign", "clear System.AssignedTo")
-      .option("--state <name>", "the new System.State (a state name: Active, Closed...)")
-      .option("--from-state <name>", "the state before (with --state)")
+      .option("--status <name>", "the new System.State, a state name: Active, Closed... (--state also works)")
+      .option("--from-status <name>", "the state before, with --status (--from-state also works)")
       .option("--project <id>", "the Azure DevOps project id (resourceContainers.project.id)"),
-  ).action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
+    "'resource.fields[System.State].newValue=Closed'",
+  );
+  // cli.md's spellings, and every script written against them.
+  hiddenAlias(vsts, "--assign <identity>", "assignee");
+  hiddenAlias(vsts, "--state <name>", "status");
+  hiddenAlias(vsts, "--from-state <name>", "fromStatus");
+  vsts.action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
     const { simulateVsts, VSTS_EXAMPLE } = await import("../providers/vsts/simulate.js");
     await runSimulate(context(cmd), "vsts", opts, (target, r) =>
       simulateVsts(
@@ -126,6 +136,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
     simulate
       .command("jira")
       .description("a Jira Server webhook")
+      .addHelpText("after", examples("hooksync simulate jira issue_updated --issue PRJA-37 --assignee jane.doe@example.com --status 10001", "hooksync simulate jira issue_updated --issue PRJA-37 --set 'issue.fields.summary=Checkout crash' --print", "hooksync simulate jira issue_created --issue PRJA-38 --send http://127.0.0.1:8080"))
       .argument("<event>", "issue_updated or issue_created")
       .requiredOption("--issue <key>", "the issue key, PRJA-37")
       .addOption(new Option("--assignee <email>", "the new assignee").conflicts("unassign"))
@@ -133,6 +144,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
       .option("--status <id>", "the new status id (10001)")
       .option("--from-status <id>", "the status id before (with --status)")
       .option("--project <id>", "the Jira project id (issue.fields.project.id)"),
+    "'issue.fields.summary=Checkout crash'",
   ).action(async (event: string, opts: JiraSimulateOptions, cmd: Command) => {
     const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");
     await runSimulate(context(cmd), "jira", opts, (target, r) =>

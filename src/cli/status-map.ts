@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { StatusMapPlan } from "../trackers/status-map.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type VstsFlags, addHttpOptions, addVstsTokenOptions, integrationFor, withJira, withVsts } from "./trackers.js";
+import { type VstsFlags, integrationFor, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, integrationOption, dryRunOption, examples } from "./options.js";
 
 interface FetchOptions extends VstsFlags {
   project?: string;
@@ -25,15 +26,17 @@ async function runFetch(ctx: Context, opts: FetchOptions): Promise<StatusMapPlan
 const SHOWN = { create: ["created", "would create"], update: ["updated", "would update"], keep: ["kept", "would keep"] } as const;
 
 export function defineStatusMap(program: Command, context: ContextFactory): void {
-  const statusMap = program.command("status-map").description("status mappings (resolved/unresolved statuses per external project)");
+  const statusMap = program.command("status-map").description("status mappings (resolved/unresolved statuses per external project)")
+      .addHelpText("after", examples("hooksync status-map fetch --integration jira-acme --dry-run"));
   addHttpOptions(
     addVstsTokenOptions(
       statusMap
         .command("fetch")
         .description("write status mappings from the tracker's own categories (Azure DevOps: Completed/Removed resolve; Jira: statusCategory done)")
-        .requiredOption("--integration <externalId>", "the integration whose tracker to ask")
+        .addHelpText("after", examples("hooksync status-map fetch --integration jira-acme --dry-run", "hooksync status-map fetch --integration <collection id> --project <id> --replace"))
+        .addOption(integrationOption("the integration whose tracker to ask").makeOptionMandatory())
         .option("--project <id>", "only this external project (default: every project the tracker lists)")
-        .option("--dry-run", "show what would be written; change nothing")
+        .addOption(dryRunOption("show what would be written; change nothing"))
         .option("--replace", "also overwrite mappings written by hand (import); fetch leaves them alone otherwise"),
     ),
   ).action(async (opts: FetchOptions, cmd: Command) => {

@@ -4,7 +4,8 @@ import type { Subscription, SubscriptionBody } from "../providers/vsts/client.js
 import type { JiraWebhookAuthMode } from "../store/jira-webhook-auth-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 import { duration } from "./numbers.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, dryRunOption, examples } from "./options.js";
 
 export type Action = "created" | "updated" | "kept";
 
@@ -155,17 +156,19 @@ function render<R extends { id: string | null; action: Action }>(ctx: Context, r
 }
 
 export function defineSubscribe(program: Command, context: ContextFactory): void {
-  const subscribe = program.command("subscribe").description("make a tracker send its webhooks to hooksync (idempotent)");
+  const subscribe = program.command("subscribe").description("make a tracker send its webhooks to hooksync (idempotent)")
+      .addHelpText("after", examples("hooksync subscribe vsts --url https://hooks.example.com", "hooksync subscribe jira --url https://hooks.example.com"));
   addHttpOptions(
     addVstsTokenOptions(
       subscribe
         .command("vsts")
         .description("create Azure DevOps service-hook subscriptions pointing at <url>/hooks/vsts")
-        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .addHelpText("after", examples("hooksync subscribe vsts --url https://hooks.example.com", "hooksync subscribe vsts --integration <collection id> --url https://hooks.example.com --event workitem.updated --dry-run"))
+        .addOption(onlyIntegrationOption("vsts"))
         .requiredOption("--url <public base url>", "where Azure DevOps reaches hooksync serve")
         .option("--event <type...>", "event types, one subscription each (default: workitem.updated)")
         .option("--project <id>", "only this project's events")
-        .option("--dry-run", "show what would be created, updated or kept; change nothing"),
+        .addOption(dryRunOption("show what would be created, updated or kept; change nothing")),
     ),
   ).action(async (opts: SubscribeVstsOptions, cmd: Command) => {
     const ctx = context(cmd);
@@ -176,11 +179,12 @@ export function defineSubscribe(program: Command, context: ContextFactory): void
     subscribe
       .command("jira")
       .description("register a Jira Server webhook pointing at <url>/hooks/jira/<jwt> (needs 'hooksync oauth jira' first)")
-      .option("--integration <externalId>", "the jira integration (default: the only one)")
+      .addHelpText("after", examples("hooksync subscribe jira --url https://hooks.example.com", "hooksync subscribe jira --integration jira-acme --url https://hooks.example.com --jql 'project = PRJA'"))
+      .addOption(onlyIntegrationOption("jira"))
       .requiredOption("--url <public base url>", "where Jira reaches hooksync serve")
       .option("--jql <query>", "only issues matching this JQL (default: all)")
       .option("--rotation-window <duration>", "take deliveries both ways (JWT URL and X-Hub-Signature) for this long, while Jira moves from one to the other (e.g. 24h)", duration())
-      .option("--dry-run", "show what would be created, updated or kept; change nothing"),
+      .addOption(dryRunOption("show what would be created, updated or kept; change nothing")),
   ).action(async (opts: SubscribeJiraOptions, cmd: Command) => {
     const ctx = context(cmd);
     const results = await runSubscribeJira(ctx, opts);

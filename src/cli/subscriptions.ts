@@ -3,7 +3,8 @@ import type { JiraWebhook } from "../providers/jira/client.js";
 import type { Notification, Subscription } from "../providers/vsts/client.js";
 import { table } from "../io/style.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, redactJwt, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, examples } from "./options.js";
 
 export interface ListVstsOptions extends VstsFlags {
   test?: string;
@@ -34,13 +35,15 @@ function noteMissing(ctx: Context, missing: string[], tracker: string): void {
 }
 
 export function defineSubscriptions(program: Command, context: ContextFactory): void {
-  const subscriptions = program.command("subscriptions").description("list hooksync's subscriptions on a tracker, with their state");
+  const subscriptions = program.command("subscriptions").description("list hooksync's subscriptions on a tracker, with their state")
+      .addHelpText("after", examples("hooksync subscriptions vsts", "hooksync subscriptions jira --json"));
   addHttpOptions(
     addVstsTokenOptions(
       subscriptions
         .command("vsts")
         .description("Azure DevOps subscriptions pointing at hooksync (Azure DevOps silently disables failing ones: see the state)")
-        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .addHelpText("after", examples("hooksync subscriptions vsts", "hooksync subscriptions vsts --test <subscription id>   # ask Azure DevOps to send a test delivery"))
+        .addOption(onlyIntegrationOption("vsts"))
         .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
         .option("--test <subscription id>", "ask Azure DevOps to send a test notification for this subscription"),
     ),
@@ -67,7 +70,8 @@ export function defineSubscriptions(program: Command, context: ContextFactory): 
     subscriptions
       .command("jira")
       .description("Jira webhooks pointing at hooksync")
-      .option("--integration <externalId>", "the jira integration (default: the only one)"),
+      .addHelpText("after", examples("hooksync subscriptions jira", "hooksync subscriptions jira --json"))
+      .addOption(onlyIntegrationOption("jira")),
   ).action(async (opts: HttpFlags & { integration?: string }, cmd: Command) => {
     const ctx = context(cmd);
     const { found, missing } = await listJira(ctx, opts);

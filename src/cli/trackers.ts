@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { type Command, Option } from "commander";
 
 // The sessions live in src/trackers/sessions.ts; the commands that still import them from here
 // (subscribe, subscriptions, unsubscribe, oauth, doctor) move to it in a later change.
@@ -14,22 +13,6 @@ export {
   withJira,
   withVsts,
 } from "../trackers/sessions.js";
-
-/** The HTTP flags every command that talks to a tracker declares. */
-export function addHttpOptions(cmd: Command): Command {
-  return cmd
-    .option("--ca-file <pem>", "trust these CA certificates too (a self-signed Jira Server); NODE_EXTRA_CA_CERTS also works")
-    .addOption(new Option("--insecure", "do not check the server's TLS certificate (never on a network you do not trust)"))
-    .option("--timeout <seconds>", "give up on a request after this long", "30");
-}
-
-/** The ways to give an Azure DevOps credential; without one, AZURE_DEVOPS_TOKEN, then AZURE_DEVOPS_EXT_PAT. */
-export function addVstsTokenOptions(cmd: Command): Command {
-  return cmd
-    .option("--pat-stdin", "read a personal access token from stdin (else AZURE_DEVOPS_EXT_PAT)")
-    .option("--token-stdin", "read a Microsoft Entra ID access token from stdin (else AZURE_DEVOPS_TOKEN)")
-    .option("--az-token", "get an Entra ID access token from the signed-in az CLI (az account get-access-token)");
-}
 
 export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 

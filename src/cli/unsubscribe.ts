@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type TrackerSession, type VstsFlags, addHttpOptions, addVstsTokenOptions, redactJwt, tense, withJira, withVsts } from "./trackers.js";
+import { type TrackerSession, type VstsFlags, redactJwt, tense, withJira, withVsts } from "./trackers.js";
+import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, dryRunOption, examples } from "./options.js";
 
 export interface UnsubscribeOptions extends VstsFlags {
   subscription?: string;
@@ -59,16 +60,18 @@ function render(ctx: Context, removed: Removed[], tracker: string, dryRun?: bool
 }
 
 export function defineUnsubscribe(program: Command, context: ContextFactory): void {
-  const unsubscribe = program.command("unsubscribe").description("delete hooksync's subscriptions on a tracker (never anything else)");
+  const unsubscribe = program.command("unsubscribe").description("delete hooksync's subscriptions on a tracker (never anything else)")
+      .addHelpText("after", examples("hooksync unsubscribe vsts --dry-run", "hooksync unsubscribe jira"));
   addHttpOptions(
     addVstsTokenOptions(
       unsubscribe
         .command("vsts")
         .description("delete hooksync's Azure DevOps subscriptions (all of them unless --subscription)")
-        .option("--integration <externalId>", "the vsts integration (default: the only one)")
+        .addHelpText("after", examples("hooksync unsubscribe vsts --dry-run", "hooksync unsubscribe vsts --subscription <id>"))
+        .addOption(onlyIntegrationOption("vsts"))
         .option("--subscription <id>", "only this one")
         .option("--url <public base url>", "also count subscriptions pointing at <url>/hooks/vsts as hooksync's")
-        .option("--dry-run", "show what would be deleted; change nothing"),
+        .addOption(dryRunOption("show what would be deleted; change nothing")),
     ),
   ).action(async (opts: UnsubscribeOptions, cmd: Command) => {
     const ctx = context(cmd);
@@ -78,9 +81,10 @@ export function defineUnsubscribe(program: Command, context: ContextFactory): vo
     unsubscribe
       .command("jira")
       .description("delete hooksync's Jira webhook(s)")
-      .option("--integration <externalId>", "the jira integration (default: the only one)")
+      .addHelpText("after", examples("hooksync unsubscribe jira", "hooksync unsubscribe jira --dry-run"))
+      .addOption(onlyIntegrationOption("jira"))
       .option("--subscription <id>", "only this webhook id")
-      .option("--dry-run", "show what would be deleted; change nothing"),
+      .addOption(dryRunOption("show what would be deleted; change nothing")),
   ).action(async (opts: UnsubscribeOptions, cmd: Command) => {
     const ctx = context(cmd);
     render(ctx, await unsubscribeJira(ctx, opts), "Jira", opts.dryRun);

@@ -50,10 +50,12 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   /** What an answer must never repeat on a terminal or in the store: tokens, webhook secrets and URLs. */
   secrets?: readonly string[];
+  /** What the user gave to reach the service, for hints: "the base URL" unless said ("the webhook URL"). */
+  address?: string;
 }
 
 /** What a command sets up once (dispatcher, clock, logging); each tracker adds its own words for errors. */
-export type BaseHttpOptions = Omit<HttpClientOptions, "service" | "advice" | "readError">;
+export type BaseHttpOptions = Omit<HttpClientOptions, "service" | "advice" | "readError" | "address">;
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -93,7 +95,7 @@ export class HttpClient {
     await this.awaitReady(req);
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
-      const ctx: ErrorContext = { service: this.opts.service, what: req.what, advice: this.opts.advice ?? {}, attempts: attempt };
+      const ctx: ErrorContext = { service: this.opts.service, address: this.address, what: req.what, advice: this.opts.advice ?? {}, attempts: attempt };
       const took = () => `${Math.round(performance.now() - started)} ms`;
       let res: HttpResponse;
       try {
@@ -148,7 +150,11 @@ export class HttpClient {
   /** request() and the body parsed as JSON; a body that is not JSON is the server's fault. */
   async json<T>(req: HttpRequest): Promise<T> {
     const res = await this.request({ ...req, headers: { accept: "application/json", ...req.headers } });
-    return parseJson<T>(res, this.opts.service, req.what);
+    return parseJson<T>(res, this.opts.service, req.what, this.address);
+  }
+
+  private get address(): string {
+    return this.opts.address ?? "the base URL";
   }
 
   private async send(req: HttpRequest, body: string | undefined): Promise<HttpResponse> {
@@ -180,13 +186,13 @@ export class HttpClient {
   }
 }
 
-export function parseJson<T>(res: HttpResponse, service: string, what: string): T {
+export function parseJson<T>(res: HttpResponse, service: string, what: string, address = "the base URL"): T {
   try {
     return JSON.parse(res.text) as T;
   } catch {
     throw new UpstreamError(
       `${service} answered ${what} with something that is not JSON (HTTP ${res.status}, ${res.headers["content-type"] ?? "no content type"})`,
-      "is the base URL the tracker's own, not a proxy or sign-in page?",
+      `is ${address} ${service}'s own, not a proxy or sign-in page?`,
     );
   }
 }

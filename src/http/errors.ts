@@ -11,6 +11,8 @@ export type StatusAdvices = Partial<Record<401 | 403 | 404, StatusAdvice>>;
 export interface ErrorContext {
   /** "Azure DevOps", "Jira". */
   service: string;
+  /** What the user gave to reach it: "the base URL", "the webhook URL". */
+  address: string;
   /** What hooksync was doing: "list subscriptions". */
   what: string;
   advice: StatusAdvices;
@@ -87,7 +89,7 @@ export function statusError(status: number, detail: string | undefined, ctx: Err
     );
   }
   if (status === 404) {
-    return new UpstreamError(`${advice?.message ?? `${ctx.service} has no such resource`} (HTTP 404 on ${ctx.what})${said}`, advice?.hint ?? "check the base URL");
+    return new UpstreamError(`${advice?.message ?? `${ctx.service} has no such resource`} (HTTP 404 on ${ctx.what})${said}`, advice?.hint ?? `check ${ctx.address}`);
   }
   if (status === 429) {
     return new UpstreamError(
@@ -121,7 +123,7 @@ export function networkError(err: unknown, origin: string, ctx: ErrorContext, ti
   switch (code) {
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new UpstreamError(`cannot resolve ${host} (${ctx.what})`, "check the base URL, your DNS, or HTTPS_PROXY");
+      return new UpstreamError(`cannot resolve ${host} (${ctx.what})`, `check ${ctx.address}, your DNS, or HTTPS_PROXY`);
     case "ECONNREFUSED":
       return new UpstreamError(`${host} refused the connection (${ctx.what})`, "is the server up? check the URL and its port");
     case "ECONNRESET":

@@ -38,6 +38,7 @@ export function discordHttp(base: BaseHttpOptions): HttpClient {
   return new HttpClient({
     ...base,
     service: "Discord",
+    address: "the webhook URL",
     advice: {
       401: { message: "Discord refused the webhook token", hint: again },
       403: { message: "Discord refused the webhook", hint: again },
@@ -72,7 +73,7 @@ export class DiscordClient {
   /** The webhook as Discord has it: proof the URL works. */
   async info(): Promise<WebhookInfo> {
     const res = await this.call({ method: "GET", url: new URL(this.webhook.url), what: "check the webhook" });
-    return parseJson<WebhookInfo>(res, "Discord", "check the webhook");
+    return parseJson<WebhookInfo>(res, "Discord", "check the webhook", "the webhook URL");
   }
 
   /** Posts a message; its id. Only a 429 is tried again: Discord did not act on it. */
@@ -80,7 +81,7 @@ export class DiscordClient {
     const url = new URL(this.webhook.url);
     url.searchParams.set("wait", "true");
     const res = await this.call({ method: "POST", url, what: "post a message", json: body(content) });
-    const message = parseJson<{ id?: unknown }>(res, "Discord", "post a message");
+    const message = parseJson<{ id?: unknown }>(res, "Discord", "post a message", "the webhook URL");
     if (typeof message.id !== "string") throw new UpstreamError("Discord answered post a message without a message id", "is the webhook URL Discord's own?");
     return message.id;
   }

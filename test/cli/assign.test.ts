@@ -271,6 +271,17 @@ describe("failed pushes (behaviour.md 7.3)", () => {
     expect(trackers().workItem["System.AssignedTo"]).toBe("jane.doe@example.com");
   });
 
+  it("pushes with an Entra ID token from --token-stdin, as subscribe takes it", async () => {
+    w.azure.state.bearerTokens.add("entra-token-0123456789");
+    const r = await w.run(["assign", "BACKEND-1", "jane.doe@example.com", "--token-stdin", "--json"], { stdin: "entra-token-0123456789\n", env: { AZURE_DEVOPS_EXT_PAT: "" } });
+    expect(r.code).toBe(0);
+    expect(json(r).pushes.map((p: any) => [p.integration, p.ok])).toEqual([
+      [VSTS_ID, true],
+      [JIRA_ID, true],
+    ]);
+    expect(trackers().workItem["System.AssignedTo"]).toBe("jane.doe@example.com");
+  });
+
   it("7.3 a push whose link was removed since it was queued is not sent", async () => {
     w.jira.failNext({ status: 500 }, { times: 4 });
     await w.run(["assign", "BACKEND-1", "jane.doe@example.com"]);

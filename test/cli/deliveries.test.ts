@@ -80,7 +80,7 @@ describe("hooksync replay --delivery", () => {
     expect(ndjson(same.stdout)[0]).toMatchObject({ source: `delivery ${ids[0]}`, provider: "vsts", integration: VSTS_ID, outcome: "ignored" });
     await w.run(["import", "-"], { stdin: JSON.stringify({ issues: [{ id: "BACKEND-1", project: "backend", title: "TypeError in checkout", assignee: "jane.doe@example.com" }] }) });
     const again = await w.run(["replay", "--delivery", ids[0]]);
-    expect(again.stdout).toBe(`applied  delivery ${ids[0]} vsts workitem.updated: BACKEND-1 assignee jane.doe@example.com -> fabrikamfiber3@hotmail.com\n`);
+    expect(again.stdout).toBe(`applied  delivery ${ids[0]} vsts workitem.updated: BACKEND-1 assignee jane.doe@example.com -> fabrikamfiber3@hotmail.com (skipped: inbound assignee sync is off for globex; inbound status sync is off for globex)\n`);
     expect((await w.activity()).at(-1)).toMatchObject({ source: "replay", delivery: null });
     const dry = await w.run(["replay", "--delivery", ids[2], "--dry-run"]);
     expect(dry.stdout).toBe(`ignored  delivery ${ids[2]} vsts git.push: event type git.push is not synced\n`);

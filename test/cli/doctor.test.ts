@@ -120,6 +120,18 @@ describe("doctor", () => {
       expect(json(r.stdout).checks.find((c) => c.check === "credentials")!.detail).toMatch(/mode 0600, directory 0700$/);
     });
 
+    it("fails a Jira that answers 503, with one bracket and the hint after a semicolon", async () => {
+      w.jira.failNext({ status: 503 });
+      const r = await run(["doctor", "--db", w.db, "--json"], { env: w.env });
+      expect(r.code).toBe(1);
+      const jira = json(r.stdout).checks.find((c) => c.check.startsWith("jira"))!;
+      expect(jira).toMatchObject({ verdict: "fail", detail: "Jira failed (HTTP 503 on reach the server); the server is having trouble; try again later" });
+      w.jira.failNext({ status: 503 });
+      const plain = await run(["doctor", "--db", w.db, "--no-color"], { env: w.env });
+      expect(plain.stdout).toContain("fail  jira");
+      expect(plain.stdout).not.toMatch(/\) \(/);
+    });
+
     it("fails a credentials file others can read", async () => {
       await w.storeCredentials();
       chmodSync(join(w.env.HOOKSYNC_CONFIG_DIR!, "credentials.json"), 0o644);

@@ -122,7 +122,7 @@ describe("replay", () => {
     const w = await world();
     const r = await w.run(["replay", fixture("vsts-workitem-updated.json")]);
     expect(r.stdout).toBe(
-      `applied  ${fixture("vsts-workitem-updated.json")} vsts workitem.updated: BACKEND-1 assignee fabrikamfiber4@hotmail.com -> fabrikamfiber3@hotmail.com\n`,
+      `applied  ${fixture("vsts-workitem-updated.json")} vsts workitem.updated: BACKEND-1 assignee fabrikamfiber4@hotmail.com -> fabrikamfiber3@hotmail.com (skipped: inbound assignee sync is off for globex; inbound status sync is off for globex)\n`,
     );
   });
 

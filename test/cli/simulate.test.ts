@@ -60,6 +60,34 @@ describe("hooksync simulate", () => {
     expect([issues["WEB-1"]?.assignee, issues["WEB-1"]?.status]).toEqual(["jane.doe@example.com", "resolved"]);
   });
 
+  it("names on the applied line what it skipped and why (an assignee who is not a member)", async () => {
+    const w = await world();
+    const r = await w.run(["simulate", "vsts", "workitem.updated", "--work-item", "5", "--assign", "Jane Doe <jane@example.com>", "--state", "Closed", "--no-color"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^applied {2}simulate vsts workitem.updated: BACKEND-1 status unresolved -> resolved \(skipped: .*no verified member jane@example.com in project backend/);
+  });
+
+  it("takes --assignee, --status and --from-status on both trackers, and vsts's older --assign, --state, --from-state", async () => {
+    const w = await world();
+    const fields = async (flags: string[]) => {
+      const printed = JSON.parse((await w.run(["simulate", "vsts", "workitem.updated", "--work-item", "5", ...flags, "--print"])).stdout);
+      return printed.resource.fields;
+    };
+    const canonical = await fields(["--assignee", "Jane Doe <jane.doe@example.com>", "--status", "Closed", "--from-status", "Active"]);
+    expect(canonical).toMatchObject({ "System.AssignedTo": { newValue: "Jane Doe <jane.doe@example.com>" }, "System.State": { oldValue: "Active", newValue: "Closed" } });
+    expect(await fields(["--assign", "Jane Doe <jane.doe@example.com>", "--state", "Closed", "--from-state", "Active"])).toEqual(canonical);
+    const help = (await w.run(["simulate", "vsts", "--help"])).stdout;
+    expect(help).toMatch(/--assignee <identity>[\s\S]*--status <name>[\s\S]*--from-status <name>/);
+    expect(help).not.toMatch(/^\s+--(assign|state|from-state) /m);
+  });
+
+  it("shows a --set example of each tracker's own payload", async () => {
+    const jira = (await run(["simulate", "jira", "--help"])).stdout;
+    expect(jira).toContain("issue.fields.summary=");
+    expect(jira).not.toContain("resource.fields");
+    expect((await run(["simulate", "vsts", "--help"])).stdout).toContain("resource.fields[System.State].newValue=Closed");
+  });
+
   it("builds payloads with every field of the real deliveries (the fixtures' shape)", async () => {
     const w = await world();
     const vsts = JSON.parse((await w.run([...VSTS_ASSIGN, "--print"])).stdout);
@@ -181,8 +209,9 @@ describe("hooksync simulate", () => {
   it.each([
     [["simulate", "vsts", "workitem.updated"], /workitem.updated needs --work-item <id>/],
     [["simulate", "vsts", "workitem.updated", "--work-item", "five"], /needs --work-item <id>, the work item number/],
-    [["simulate", "vsts", "git.push", "--state", "Closed"], /--state applies to work item events, not git.push/],
-    [["simulate", "vsts", "workitem.updated", "--work-item", "5", "--from-state", "New"], /--from-state goes with --state/],
+    [["simulate", "vsts", "git.push", "--state", "Closed"], /--status applies to work item events, not git.push/],
+    [["simulate", "vsts", "workitem.updated", "--work-item", "5", "--from-state", "New"], /--from-status goes with --status/],
+    [["simulate", "vsts", "workitem.updated", "--work-item", "5", "--assignee", "a@b.c", "--unassign"], /cannot be used with/],
     [["simulate", "vsts", "workitem.deleted", "--work-item", "5"], /no vsts template for workitem.deleted \(one of: git.pullrequest.created, git.push, workitem.commented, workitem.created, workitem.updated\)/],
     [["simulate", "vsts", "../../package", "--work-item", "5"], /no vsts template/],
     [["simulate", "vsts", "workitem.updated", "--work-item", "5", "--assign", "a <a@b.c>", "--unassign"], /cannot be used with/],

@@ -139,6 +139,17 @@ describe("HttpClient", () => {
     expect(`${e404.message} (${e404.hint})`).toBe("no such organization (HTTP 404 on read things): nothing here (check the URL)");
   });
 
+  it("words its hints after what the user gave to reach the service: a Discord webhook URL, not a base URL", async () => {
+    const discord = client({ service: "Discord", address: "the webhook URL" }).http;
+    const e404 = (await discord.request(get("/missing")).catch((e: unknown) => e)) as UpstreamError;
+    expect(e404.hint).toBe("check the webhook URL");
+    fake.failNext({ status: 200, headers: { "content-type": "text/html" }, body: "<html>sign in</html>" });
+    const notJson = (await discord.json(get()).catch((e: unknown) => e)) as UpstreamError;
+    expect(notJson.hint).toBe("is the webhook URL Discord's own, not a proxy or sign-in page?");
+    const tracker = (await client().http.request(get("/missing")).catch((e: unknown) => e)) as UpstreamError;
+    expect(tracker.hint).toBe("check the base URL");
+  });
+
   it("lets a tracker read its own errors first", async () => {
     fake.failNext({ status: 401, headers: { "www-authenticate": 'OAuth oauth_problem="token_rejected"' } });
     const readError = (res: { headers: Record<string, string | undefined> }) => (res.headers["www-authenticate"] ? new AuthError("token rejected", "sign in again") : undefined);

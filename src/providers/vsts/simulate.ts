@@ -10,11 +10,12 @@ export interface VstsSimulation {
   /** The organization URL, as resourceContainers give it: with a trailing slash. */
   orgUrl: string;
   workItem?: string;
-  /** `"Display Name <email>"`, as resource version 1.0 renders identities. */
-  assign?: string;
+  /** `"Display Name <email>"`, as resource version 1.0 renders identities (a bare email also parses). */
+  assignee?: string;
   unassign?: boolean;
-  state?: string;
-  fromState?: string;
+  /** The new System.State. */
+  status?: string;
+  fromStatus?: string;
   project?: string;
   /**
    * The newest revision the store keeps for the work item (rule 10.1), null when none: the
@@ -45,15 +46,15 @@ const obj = (v: unknown): Json => (isObject(v) ? v : {});
 export function simulateVsts(s: VstsSimulation, r: Randomness): Json {
   requireTemplate("vsts", s.eventType);
   const workItemEvent = s.eventType.startsWith("workitem.");
-  const itemFlags = { "--work-item": s.workItem, "--assign": s.assign, "--unassign": s.unassign, "--state": s.state, "--from-state": s.fromState };
+  const itemFlags = { "--work-item": s.workItem, "--assignee": s.assignee, "--unassign": s.unassign, "--status": s.status, "--from-status": s.fromStatus };
   if (!workItemEvent) {
     const given = Object.entries(itemFlags).find(([, v]) => v !== undefined);
     if (given) throw new UsageError(`${given[0]} applies to work item events, not ${s.eventType}`, "drop it, or simulate a workitem.* event");
   } else if (!s.workItem || !/^\d+$/.test(s.workItem)) {
     throw new UsageError(`${s.eventType} needs --work-item <id>, the work item number`, "e.g. --work-item 5");
   }
-  if (s.fromState !== undefined && (s.eventType !== SYNCED_EVENT || s.state === undefined)) {
-    throw new UsageError("--from-state goes with --state on workitem.updated", "add --state <name>");
+  if (s.fromStatus !== undefined && (s.eventType !== SYNCED_EVENT || s.status === undefined)) {
+    throw new UsageError("--from-status goes with --status on workitem.updated", "add --status <name>");
   }
 
   const rev = s.keptRev === undefined || s.keptRev === null ? FIRST_UPDATE_REV : s.keptRev + 1;
@@ -74,28 +75,28 @@ export function simulateVsts(s: VstsSimulation, r: Randomness): Json {
   if (s.eventType !== SYNCED_EVENT) {
     // created / commented carry the whole work item, not old/new pairs.
     const fields = obj(resource.fields);
-    if (s.assign !== undefined) fields["System.AssignedTo"] = s.assign;
+    if (s.assignee !== undefined) fields["System.AssignedTo"] = s.assignee;
     if (s.unassign) delete fields["System.AssignedTo"];
-    if (s.state !== undefined) fields["System.State"] = s.state;
+    if (s.status !== undefined) fields["System.State"] = s.status;
     return payload;
   }
 
   const changed = obj(resource.fields);
   const after = obj(obj(resource.revision).fields);
   const summary: string[] = [];
-  if (s.state !== undefined) {
-    changed["System.State"] = { ...(s.fromState !== undefined ? { oldValue: s.fromState } : {}), newValue: s.state };
+  if (s.status !== undefined) {
+    changed["System.State"] = { ...(s.fromStatus !== undefined ? { oldValue: s.fromStatus } : {}), newValue: s.status };
     changed["Microsoft.VSTS.Common.StateChangeDate"] = { newValue: r.now.toISOString() };
-    after["System.State"] = s.state;
+    after["System.State"] = s.status;
     after["Microsoft.VSTS.Common.StateChangeDate"] = r.now.toISOString();
-    summary.push(`- New State: ${s.state}`);
+    summary.push(`- New State: ${s.status}`);
   }
   // The previous assignee is unknown here; the engine reads only newValue, and a missing newValue
   // is how Azure DevOps says the field was cleared.
-  if (s.assign !== undefined) {
-    changed["System.AssignedTo"] = { newValue: s.assign };
-    after["System.AssignedTo"] = s.assign;
-    summary.push(`- New Assigned to: ${s.assign.replace(/\s*<[^>]*>\s*$/, "") || s.assign}`);
+  if (s.assignee !== undefined) {
+    changed["System.AssignedTo"] = { newValue: s.assignee };
+    after["System.AssignedTo"] = s.assignee;
+    summary.push(`- New Assigned to: ${s.assignee.replace(/\s*<[^>]*>\s*$/, "") || s.assignee}`);
   }
   if (s.unassign) {
     changed["System.AssignedTo"] = {};

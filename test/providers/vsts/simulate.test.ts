@@ -7,7 +7,7 @@ const base = { eventType: "workitem.updated", collectionId: "coll-1", orgUrl: "h
 
 describe("simulateVsts", () => {
   it("builds a workitem.updated the VSTS parser reads as the flags say", () => {
-    const payload = simulateVsts({ ...base, assign: "Jane Doe <jane@example.com>", state: "Closed", project: "proj-1" }, r);
+    const payload = simulateVsts({ ...base, assignee: "Jane Doe <jane@example.com>", status: "Closed", project: "proj-1" }, r);
     const parsed = vsts.parse(payload);
     expect(parsed).toMatchObject({
       ok: true,
@@ -31,7 +31,7 @@ describe("simulateVsts", () => {
   });
 
   it("sets the full field set of created and commented work items", () => {
-    const created = simulateVsts({ ...base, eventType: "workitem.created", assign: "Bob <bob@example.com>", state: "Active" }, r);
+    const created = simulateVsts({ ...base, eventType: "workitem.created", assignee: "Bob <bob@example.com>", status: "Active" }, r);
     expect((created.resource as any).fields).toMatchObject({ "System.AssignedTo": "Bob <bob@example.com>", "System.State": "Active" });
     const commented = simulateVsts({ ...base, eventType: "workitem.commented", unassign: true }, r);
     expect((commented.resource as any).fields["System.AssignedTo"]).toBeUndefined();
