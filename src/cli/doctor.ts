@@ -8,6 +8,7 @@ import type { Store } from "../store/store.js";
 import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
 import { type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
 import { addHttpOptions, examples } from "./options.js";
+import { withoutTrailingSlash } from "../url.js";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -95,7 +96,7 @@ async function reachable(base: BaseHttpOptions, service: string, url: URL): Prom
 async function trackerCheck(ctx: Context, integration: IntegrationRow, flags: HttpFlags): Promise<Check> {
   const check = `${integration.provider} ${integration.externalId}`;
   if (!integration.baseUrl) return { check, verdict: "warn", detail: "no baseUrl: subscribe, search and outbound sync cannot reach it" };
-  const base = integration.baseUrl.replace(/\/+$/, "");
+  const base = withoutTrailingSlash(integration.baseUrl);
   try {
     if (integration.provider === "vsts") {
       if (!ctx.deps.io.env.AZURE_DEVOPS_EXT_PAT && !ctx.deps.io.env.AZURE_DEVOPS_TOKEN) {
