@@ -16,9 +16,8 @@ export interface InitResult {
 export async function runInit(ctx: Context, opts: { demo?: boolean }): Promise<InitResult> {
   // The one command that makes a store where none is.
   const store = await ctx.store({ mustExist: false });
-  const { schemaVersion } = await import("../store/db.js");
   const demo = opts.demo ? await runImport(ctx, packageFile(DEMO_DATASET)) : null;
-  return { db: ctx.dbPath, schemaVersion: schemaVersion(store.db), demo };
+  return { db: ctx.dbPath, schemaVersion: store.schemaVersion, demo };
 }
 
 export function defineInit(program: Command, context: ContextFactory): void {

@@ -42,8 +42,7 @@ export function defineProject(program: Command, context: ContextFactory): void {
     .addHelpText("after", examples("hooksync project list --json"))
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = context(cmd);
-      const { listProjects } = await import("../store/project-list.js");
-      const projects = listProjects((await ctx.store()).db);
+      const projects = (await ctx.store()).projects.list();
       if (ctx.json) return ctx.out.json(projects);
       if (!projects.length) return ctx.out.text("no projects (import some with 'hooksync import <file>')");
       for (const p of projects) ctx.out.text(`${p.slug}  ${p.name}  (${p.organization}, ${p.issues} issue${p.issues === 1 ? "" : "s"})`);

@@ -94,7 +94,6 @@ export const JIRA_EVENTS = ["jira:issue_created", "jira:issue_updated"];
 export async function runSubscribeJira(ctx: Context, opts: SubscribeJiraOptions): Promise<JiraResult[]> {
   const base = publicUrl(opts.url);
   const { signJwt } = await import("../providers/jira/jwt.js");
-  const { JiraWebhookAuthRepo } = await import("../store/jira-webhook-auth-repo.js");
   return withJira(ctx, opts, async ({ client, store, integration }) => {
     const signed = await client.isJira10();
     const verifiedBy: JiraWebhookAuthMode = signed ? "signature" : "jwt";
@@ -127,7 +126,7 @@ export async function runSubscribeJira(ctx: Context, opts: SubscribeJiraOptions)
       store.inTransaction(() => {
         store.subscriptions.record(integration.id, { remoteId: hook.id, eventType: JIRA_EVENTS.join(","), url, secretSha256 }, ctx.deps.now().toISOString());
         const bothUntil = opts.rotationWindow ? ctx.deps.now().getTime() + opts.rotationWindow : null;
-        new JiraWebhookAuthRepo(store.db).set(integration.id, { mode: verifiedBy, bothUntil });
+        store.jiraWebhookAuth.set(integration.id, { mode: verifiedBy, bothUntil });
       });
     }
     const { secret: _never, ...shown } = hook ?? { ...wanted, id: null };

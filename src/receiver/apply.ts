@@ -10,7 +10,6 @@ import type { Store } from "../store/store.js";
 import { type Answer, verdictOf } from "./answer.js";
 import { refusedBody } from "./body.js";
 import type { DeliveryQueue } from "./queue.js";
-import { JiraWebhookAuthRepo } from "../store/jira-webhook-auth-repo.js";
 import { type FindIntegration, type Verified, verifyJira, verifyVsts } from "./verify.js";
 
 /** A hook request whose body has been read, as the HTTP front hands it over. */
@@ -48,7 +47,6 @@ const orderKey = (provider: ProviderName | null, externalKey: string | null): st
  */
 export class DeliveryApplier {
   private readonly find: FindIntegration;
-  private readonly jiraAuth: JiraWebhookAuthRepo;
 
   constructor(
     private readonly store: Store,
@@ -56,7 +54,6 @@ export class DeliveryApplier {
     private readonly deps: ApplierDeps,
   ) {
     this.find = (id) => store.integrations.byExternalId(id);
-    this.jiraAuth = new JiraWebhookAuthRepo(store.db);
   }
 
   /** Resolves once the delivery's transaction is on disk, with its answer. */
@@ -78,7 +75,7 @@ export class DeliveryApplier {
     };
     const verify = (): Verified =>
       r.provider === "jira"
-        ? verifyJira(r.token, this.deps.now().getTime(), this.find, { signature: r.headers["x-hub-signature"], bytes: r.bytes, authOf: (id) => this.jiraAuth.of(id) })
+        ? verifyJira(r.token, this.deps.now().getTime(), this.find, { signature: r.headers["x-hub-signature"], bytes: r.bytes, authOf: (id) => this.store.jiraWebhookAuth.of(id) })
         : body.ok
           ? verifyVsts(body.value, r.secret, this.find)
           : { ok: false, status: 400, reason: body.reason };

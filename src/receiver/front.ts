@@ -120,8 +120,7 @@ export function createFront(applier: DeliveryApplier, opts: FrontOptions, deps: 
     let held = 0;
     let a: Answer;
     try {
-      const read = await hook(req, r, method, shownPath, receivedAt, started, (n) => (held = n));
-      a = read;
+      a = await hook(req, r, method, shownPath, receivedAt, started, (n) => (held = n));
     } catch (err) {
       deps.onError(err as Error);
       a = unavailable("the store is not available, try again");

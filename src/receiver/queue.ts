@@ -64,7 +64,7 @@ export class DeliveryQueue {
             try {
               return { ok: true, value: write() };
             } catch (error) {
-              if (!this.store.db.inTransaction) throw error;
+              if (!this.store.transactionOpen) throw error;
               return { ok: false, error };
             }
           }),

@@ -11,16 +11,34 @@ export interface DeletedProject {
   discordMessages: number;
 }
 
-/** Local projects as the command line changes them: how big one is, and deleting it whole. */
+export interface ProjectView {
+  slug: string;
+  name: string;
+  organization: string;
+  issues: number;
+}
+
+/** Local projects as the command line sees and changes them: listing, how big one is, deleting it whole. */
 export class ProjectsRepo {
   private readonly count;
   private readonly bySlug;
+  private readonly all;
 
   constructor(private readonly db: Db) {
     this.count = db.prepare<[string], { n: number }>(
       "SELECT COUNT(i.id) AS n FROM projects p LEFT JOIN issues i ON i.project_id = p.id WHERE p.slug = ? GROUP BY p.id",
     );
     this.bySlug = db.prepare<[string], { id: number }>("SELECT id FROM projects WHERE slug = ?");
+    this.all = db.prepare<[], ProjectView>(
+      `SELECT p.slug, p.name, o.slug AS organization, COUNT(i.id) AS issues
+       FROM projects p JOIN organizations o ON o.id = p.organization_id LEFT JOIN issues i ON i.project_id = p.id
+       GROUP BY p.id ORDER BY p.slug`,
+    );
+  }
+
+  /** Every local project with its organization and issue count, by slug. */
+  list(): ProjectView[] {
+    return this.all.all();
   }
 
   /** How many issues the project has; undefined when there is no such project. */

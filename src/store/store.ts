@@ -1,17 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { type Db, type OpenOptions, openDb, waitForWriteLock } from "./db.js";
+import { type Db, type OpenOptions, openDb, schemaVersion, waitForWriteLock } from "./db.js";
 import { IdLease } from "./id-lease.js";
 import { IdLeasesRepo } from "./id-leases-repo.js";
 import { SnowflakeIds } from "./ids.js";
 import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IntegrationsRepo } from "./integrations-repo.js";
 import { JiraUsersRepo } from "./jira-users-repo.js";
+import { JiraWebhookAuthRepo } from "./jira-webhook-auth-repo.js";
 import { OutboxRepo } from "./outbox-repo.js";
 import { ReadMemo } from "./read-memo.js";
 import { LinksRepo } from "./links-repo.js";
 import { ProjectsRepo } from "./projects-repo.js";
 import { RetentionRepo } from "./retention-repo.js";
+import { StatusMapsRepo } from "./status-maps-repo.js";
 import { ViewsRepo } from "./views.js";
 import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
@@ -73,6 +75,8 @@ export class Store {
   private projectsRepo?: ProjectsRepo;
   private viewsRepo?: ViewsRepo;
   private retentionRepo?: RetentionRepo;
+  private jiraWebhookAuthRepo?: JiraWebhookAuthRepo;
+  private statusMapsRepo?: StatusMapsRepo;
 
   constructor(
     readonly db: Db,
@@ -136,6 +140,24 @@ export class Store {
 
   get retention(): RetentionRepo {
     return (this.retentionRepo ??= new RetentionRepo(this.db));
+  }
+
+  /** The schema version the store is at (PRAGMA user_version). */
+  get schemaVersion(): number {
+    return schemaVersion(this.db);
+  }
+
+  /** Whether this connection has a transaction open: after a failed statement, whether SQLite rolled it all back. */
+  get transactionOpen(): boolean {
+    return this.db.inTransaction;
+  }
+
+  get jiraWebhookAuth(): JiraWebhookAuthRepo {
+    return (this.jiraWebhookAuthRepo ??= new JiraWebhookAuthRepo(this.db));
+  }
+
+  get statusMaps(): StatusMapsRepo {
+    return (this.statusMapsRepo ??= new StatusMapsRepo(this.db));
   }
 
   /**

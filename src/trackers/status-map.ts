@@ -1,5 +1,5 @@
 import type { IntegrationRow } from "../store/integrations-repo.js";
-import { type StatusMapRow, StatusMapsRepo } from "../store/status-maps-repo.js";
+import type { StatusMapRow } from "../store/status-maps-repo.js";
 import type { Store } from "../store/store.js";
 
 /** What a tracker says of one project: its statuses (VSTS state names, Jira status ids) that resolve an issue and those that do not. */
@@ -48,7 +48,7 @@ export function planStatusMaps(integration: IntegrationRow, fetched: TrackerStat
 
 /** Plans against the store and writes the creates and updates in one transaction (none with dryRun). */
 export function applyStatusMaps(store: Store, integration: IntegrationRow, fetched: TrackerStatuses[], o: { replace?: boolean; dryRun?: boolean }): StatusMapPlan[] {
-  const repo = new StatusMapsRepo(store.db);
+  const repo = store.statusMaps;
   return store.inTransaction(() => {
     const plans = planStatusMaps(integration, fetched, repo.list(integration.id), o.replace === true);
     for (const p of plans) {

@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { StatusMapsRepo } from "../../src/store/status-maps-repo.js";
 import { openStore } from "../../src/store/store.js";
 import { type AzureDevOpsFake, startAzureDevOps } from "../fakes/azure-devops.js";
 import { run, tempDir } from "../helpers.js";
@@ -13,7 +12,7 @@ const PROJECT = "be9b3917-87e6-42a4-a549-2bc06a7a878f";
 function mappings(db: string, externalId: string) {
   const store = openStore(db);
   try {
-    return new StatusMapsRepo(store.db).list(store.integrations.byExternalId(externalId)!.id);
+    return store.statusMaps.list(store.integrations.byExternalId(externalId)!.id);
   } finally {
     store.close();
   }
