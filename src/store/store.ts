@@ -153,7 +153,7 @@ export class Store {
   }
 
   get jiraWebhookAuth(): JiraWebhookAuthRepo {
-    return (this.jiraWebhookAuthRepo ??= new JiraWebhookAuthRepo(this.db));
+    return (this.jiraWebhookAuthRepo ??= new JiraWebhookAuthRepo(this.db, this.memo));
   }
 
   get statusMaps(): StatusMapsRepo {
