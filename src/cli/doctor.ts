@@ -6,7 +6,7 @@ import type { BaseHttpOptions } from "../http/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Store } from "../store/store.js";
 import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
-import { type HttpFlags, withHttp, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, withHttp, withJira, withVsts } from "../trackers/sessions.js";
 import { addHttpOptions, examples } from "./options.js";
 import { withoutTrailingSlash } from "../url.js";
 

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { readStdinSecret } from "../io/stdin.js";
 import { JIRA_TOKEN_ENV } from "../trackers/credentials.js";
 import type { ContextFactory } from "./context.js";
-import { type HttpFlags, integrationFor, withHttp } from "./trackers.js";
+import { type HttpFlags, integrationFor, withHttp } from "../trackers/sessions.js";
 import { addHttpOptions, onlyIntegrationOption, examples } from "./options.js";
 
 interface LoginJiraOptions extends HttpFlags {

@@ -7,7 +7,7 @@ import type { BaseHttpOptions } from "../http/client.js";
 import type { JiraUser } from "../providers/jira/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, integrationFor, withHttp } from "./trackers.js";
+import { type HttpFlags, integrationFor, withHttp } from "../trackers/sessions.js";
 import { addHttpOptions, integrationOption, examples } from "./options.js";
 
 export interface OAuthJiraOptions extends HttpFlags {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { StatusMapPlan } from "../trackers/status-map.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type VstsFlags, integrationFor, withJira, withVsts } from "./trackers.js";
+import { type VstsFlags, integrationFor, withJira, withVsts } from "../trackers/sessions.js";
 import { addHttpOptions, addVstsTokenOptions, integrationOption, dryRunOption, examples } from "./options.js";
 
 interface FetchOptions extends VstsFlags {

@@ -4,7 +4,8 @@ import type { Subscription, SubscriptionBody } from "../providers/vsts/client.js
 import type { JiraWebhookAuthMode } from "../store/jira-webhook-auth-repo.js";
 import type { Context, ContextFactory } from "./context.js";
 import { duration } from "./numbers.js";
-import { type HttpFlags, type VstsFlags, jiraWebhookName, publicUrl, redactJwt, sha256, tense, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, jiraWebhookName, publicUrl, withJira, withVsts } from "../trackers/sessions.js";
+import { redactJwt, sha256, tense } from "./trackers.js";
 import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, dryRunOption, examples } from "./options.js";
 
 export type Action = "created" | "updated" | "kept";

@@ -3,7 +3,8 @@ import type { JiraWebhook } from "../providers/jira/client.js";
 import type { Notification, Subscription } from "../providers/vsts/client.js";
 import { table } from "../io/style.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type HttpFlags, type VstsFlags, redactJwt, withJira, withVsts } from "./trackers.js";
+import { type HttpFlags, type VstsFlags, withJira, withVsts } from "../trackers/sessions.js";
+import { redactJwt } from "./trackers.js";
 import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, examples } from "./options.js";
 
 export interface ListVstsOptions extends VstsFlags {

@@ -1,19 +1,5 @@
 import { createHash } from "node:crypto";
 
-// The sessions live in src/trackers/sessions.ts; the commands that still import them from here
-// (subscribe, subscriptions, unsubscribe, oauth, doctor) move to it in a later change.
-export {
-  type HttpFlags,
-  type TrackerSession,
-  type VstsFlags,
-  integrationFor,
-  jiraWebhookName,
-  publicUrl,
-  withHttp,
-  withJira,
-  withVsts,
-} from "../trackers/sessions.js";
-
 export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 
 /** The JWT in a Jira 9 webhook URL lets anyone post deliveries: never printed (Jira 10's URL names the integration only). */

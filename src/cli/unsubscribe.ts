@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { Context, ContextFactory } from "./context.js";
-import { type TrackerSession, type VstsFlags, redactJwt, tense, withJira, withVsts } from "./trackers.js";
+import { type TrackerSession, type VstsFlags, withJira, withVsts } from "../trackers/sessions.js";
+import { redactJwt, tense } from "./trackers.js";
 import { addHttpOptions, addVstsTokenOptions, onlyIntegrationOption, dryRunOption, examples } from "./options.js";
 
 export interface UnsubscribeOptions extends VstsFlags {

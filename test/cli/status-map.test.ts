@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openStore } from "../../src/store/store.js";
 import { type AzureDevOpsFake, startAzureDevOps } from "../fakes/azure-devops.js";
 import { run, tempDir } from "../helpers.js";
-import { JIRA_ID, VSTS_ID, jiraWorld, trackerStore } from "../trackers.js";
+import { JIRA_ID, VSTS_ID, jiraWorld, trackerStore } from "../world.js";
 
 const PAT = "test-pat-0123456789";
 const PROJECT = "be9b3917-87e6-42a4-a549-2bc06a7a878f";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture, run } from "../helpers.js";
 import { receiver } from "../receiver/harness.js";
-import { JIRA_ID, JIRA_SECRET, NOW, jiraWorld } from "../trackers.js";
+import { JIRA_ID, JIRA_SECRET, NOW, jiraWorld } from "../world.js";
 
 const URL_BASE = "https://hooksync.example.com";
 const BODY = readFileSync(fixture("jira-issue-updated-assignee.json"), "utf8");

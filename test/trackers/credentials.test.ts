@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CredentialStore } from "../../src/config/credentials.js";
 import { type AzureDevOpsFake, startAzureDevOps } from "../fakes/azure-devops.js";
 import { run, tempDir } from "../helpers.js";
-import { JIRA_ID, VSTS_ID, expectNoSecrets, jiraWorld, trackerStore } from "../trackers.js";
+import { JIRA_ID, VSTS_ID, expectNoSecrets, jiraWorld, trackerStore } from "../world.js";
 
 const URL_BASE = "https://hooksync.example.com";
 const ENTRA = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.entra-token.sig";
