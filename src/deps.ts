@@ -3,7 +3,7 @@ import type { Dispatcher } from "undici";
 import type { DispatcherOptions } from "./http/dispatcher.js";
 import type { Io } from "./io/io.js";
 import { type Prompter, terminalPrompter } from "./io/prompt.js";
-import type { OpenOptions } from "./store/db.js";
+import type { StoreOptions } from "./store/open.js";
 import type { Store } from "./store/store.js";
 
 /** Everything a command touches outside itself, passed in so each command runs in-process in tests. */
@@ -12,10 +12,11 @@ export interface Deps {
   now: () => Date;
   randomBytes: (n: number) => Buffer;
   /**
-   * Loads better-sqlite3 only when a command needs the store, so --version stays fast. opts.log
-   * is where a migration, or a wait for a free id worker, is said.
+   * Loads the store's driver only when a command needs the store, so --version stays fast.
+   * target is a path, `sqlite:` or `postgres://` URL; opts.log is where a migration, or a wait
+   * for a free id worker, is said.
    */
-  openStore: (path: string, opts?: OpenOptions) => Promise<Store>;
+  openStore: (target: string, opts?: StoreOptions) => Promise<Store>;
   /**
    * The undici dispatcher every outbound call goes through: in production an agent honouring
    * HTTPS_PROXY/HTTP_PROXY/NO_PROXY and the CA options; in tests a plain Agent or a MockAgent.
@@ -44,7 +45,7 @@ export function processDeps(): Deps {
     io,
     now: () => new Date(),
     randomBytes,
-    openStore: async (path, opts) => (await import("./store/store.js")).openStore(path, opts),
+    openStore: async (target, opts) => (await import("./store/store.js")).openStore(target, opts),
     http: async (opts) => (await import("./http/dispatcher.js")).createDispatcher(opts, io.env),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     prompter: terminalPrompter(io),

@@ -45,6 +45,12 @@ export class StoreError extends HooksyncError {
   }
 }
 
+/**
+ * The store's server cannot be reached now (PostgreSQL down, a connection lost): the receiver
+ * answers 503 with Retry-After instead of failing, and the next statement connects again.
+ */
+export class StoreUnavailableError extends StoreError {}
+
 /** Input refused whole; `problems` lists each one by its JSON path. */
 export class RejectedInputError extends HooksyncError {
   constructor(message: string, hint?: string, problems?: string[]) {

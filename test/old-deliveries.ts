@@ -1,7 +1,7 @@
 import { onTestFinished } from "vitest";
 import { DeliveriesRepo, type DeliveryEnd } from "../src/store/deliveries-repo.js";
 import { MAX_WORKER, SnowflakeIds } from "../src/store/ids.js";
-import { openStore } from "../src/store/store.js";
+import { openStore, type Store } from "../src/store/store.js";
 import { VSTS_ID } from "./world.js";
 
 export const DAY = 86_400_000;
@@ -20,14 +20,20 @@ export interface AddOptions {
 /** Ids as a writer holding this worker number would have made them at that instant. */
 const idsAt = (worker: number, at: Date) => new SnowflakeIds({ workerAt: () => worker }, () => at.getTime());
 
-export function oldDeliveries(db: string) {
-  const store = openStore(db);
+const ADD_ACTIVITY = `INSERT INTO activity (id, issue_id, kind, to_value, source, delivery_id, at) VALUES (?, (SELECT id FROM issues WHERE key = 'BACKEND-1'), 'assigned', 'jane.doe@example.com', 'serve', ?, ?)`;
+const IDS = `SELECT id FROM deliveries ORDER BY id`;
+const ROW = `SELECT headers, body, pruned_at AS prunedAt, outcome, changes FROM deliveries WHERE id = ?`;
+const DUMP = `SELECT * FROM deliveries ORDER BY id`;
+
+export async function oldDeliveries(db: string) {
+  const store = await openStore(db);
   onTestFinished(() => store.close());
   let region = 0;
-  const record = (repo: DeliveriesRepo, at: Date, o: AddOptions) => {
+  /** One delivery through repo, written in scope (the store, or the transaction repo writes in). */
+  const record = async (scope: Store, repo: DeliveriesRepo, at: Date, o: AddOptions) => {
     const { outcome = "ignored", ...end } = o.end ?? {};
     const body = o.body ?? Buffer.from('{"eventType":"workitem.updated"}');
-    const id = repo.record({
+    const id = await repo.record({
       receivedAt: at.toISOString(),
       source: "serve",
       route: "/hooks/vsts",
@@ -38,7 +44,7 @@ export function oldDeliveries(db: string) {
       body,
       bodySize: body.length,
       bodySha256: null,
-      integrationId: store.integrations.byExternalId(VSTS_ID)!.id,
+      integrationId: (await scope.integrations.byExternalId(VSTS_ID))!.id,
       event: "workitem.updated",
       verdict: 200,
       reason: null,
@@ -47,30 +53,26 @@ export function oldDeliveries(db: string) {
       ...end,
       outcome,
     });
-    if (o.activity) {
-      store.db
-        .prepare(`INSERT INTO activity (id, issue_id, kind, to_value, source, delivery_id, at) VALUES (?, (SELECT id FROM issues WHERE key = 'BACKEND-1'), 'assigned', 'jane.doe@example.com', 'serve', ?, ?)`)
-        .run(id + 1, id, at.toISOString());
-    }
+    if (o.activity) await scope.sql.run(ADD_ACTIVITY, [id + 1, id, at.toISOString()]);
     return id;
   };
   return {
     store,
     /** One delivery received at `at`; its id. */
-    add(at: Date, o: AddOptions = {}): number {
-      return record(new DeliveriesRepo(store.db, idsAt(region++ % (MAX_WORKER + 1), at)), at, o);
+    add(at: Date, o: AddOptions = {}): Promise<number> {
+      return record(store, new DeliveriesRepo(store.sql, idsAt(region++ % (MAX_WORKER + 1), at)), at, o);
     },
     /** n deliveries received at `at` (ids borrow the next milliseconds past 128), in one transaction. */
-    addMany(n: number, at: Date, o: AddOptions = {}): void {
-      const repo = new DeliveriesRepo(store.db, idsAt(region++ % (MAX_WORKER + 1), at));
-      store.inTransaction(() => {
-        for (let i = 0; i < n; i++) record(repo, at, o);
+    async addMany(n: number, at: Date, o: AddOptions = {}): Promise<void> {
+      const ids = idsAt(region++ % (MAX_WORKER + 1), at);
+      await store.inTransaction(async (tx) => {
+        const repo = new DeliveriesRepo(tx.sql, ids);
+        for (let i = 0; i < n; i++) await record(tx, repo, at, o);
       });
     },
-    ids: () => (store.db.prepare(`SELECT id FROM deliveries ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
-    row: (id: number) => store.db.prepare(`SELECT headers, body, pruned_at AS prunedAt, outcome, changes FROM deliveries WHERE id = ?`).get(id) as
-      | { headers: string; body: Buffer | null; prunedAt: string | null; outcome: string; changes: string }
-      | undefined,
-    dump: () => store.db.prepare(`SELECT * FROM deliveries ORDER BY id`).all(),
+    ids: async () => (await store.sql.all<{ id: number }>(IDS)).map((r) => r.id),
+    row: (id: number) =>
+      store.sql.get<{ headers: string; body: Buffer | null; prunedAt: string | null; outcome: string; changes: string }>(ROW, [id]),
+    dump: () => store.sql.all(DUMP),
   };
 }

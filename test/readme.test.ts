@@ -88,7 +88,7 @@ describe("the README's commands", () => {
     const more = join(dir.path, `${name}-more.ndjson`);
     writeFileSync(more, `${payload("05-jira-resolve.json")}\n`);
     // A delivery as serve records it, for `replay --delivery <id>`.
-    const delivery = oldDeliveries(db).add(new Date(NOW), { end: { outcome: "applied" }, body: Buffer.from(payload("01-vsts-reassign-and-start.json")) });
+    const delivery = await (await oldDeliveries(db)).add(new Date(NOW), { end: { outcome: "applied" }, body: Buffer.from(payload("01-vsts-reassign-and-start.json")) });
     return {
       "demo.db": db,
       "payloads/": join(ROOT, "examples", "payloads"),

@@ -8,7 +8,7 @@ import { examples } from "./options.js";
 
 export async function runActivity(ctx: Context, opts: { issue?: string; limit?: number }): Promise<ActivityView[]> {
   const store = await ctx.store();
-  if (opts.issue && store.links.issueId(opts.issue) === undefined) {
+  if (opts.issue && (await store.links.issueId(opts.issue)) === undefined) {
     throw new UsageError(`no issue ${opts.issue}`, "see 'hooksync issue list'");
   }
   return store.views.activity(opts);

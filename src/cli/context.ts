@@ -4,8 +4,7 @@ import type { Command } from "commander";
 import type { Deps } from "../deps.js";
 import { Output } from "../io/io.js";
 import { makeStyle, type Style } from "../io/style.js";
-import type { OpenOptions } from "../store/db.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreOptions } from "../store/store.js";
 
 export interface GlobalOptions {
   db?: string;
@@ -55,6 +54,11 @@ export class Context {
     return this.deps.io.env.HOOKSYNC_DB ? "HOOKSYNC_DB" : "default";
   }
 
+  /** Whether this command may migrate an older store: any that writes, or one given --migrate. */
+  get migrateAllowed(): boolean {
+    return !this.readsOnly || this.opts.migrate === true;
+  }
+
   get dbPath(): string {
     return this.opts.db ?? (this.deps.io.env.HOOKSYNC_DB || defaultDbPath());
   }
@@ -63,17 +67,20 @@ export class Context {
    * The store, which must exist (only `init` passes mustExist: false); a migration is announced on
    * stderr, and refused to a read-only command without --migrate.
    */
-  async store(opts?: OpenOptions): Promise<Store> {
+  async store(opts?: StoreOptions): Promise<Store> {
     return (this.opened ??= await this.deps.openStore(this.dbPath, {
       mustExist: true,
-      migrate: !this.readsOnly || this.opts.migrate === true,
+      migrate: this.migrateAllowed,
       log: (line) => this.deps.io.stderr.write(`${line}\n`),
       ...opts,
     }));
   }
 
-  close(): void {
-    this.opened?.close();
+  /** Closes the store if this command opened it, once: serve closes it as it stops, main again at the end. */
+  async close(): Promise<void> {
+    const store = this.opened;
+    this.opened = undefined;
+    await store?.close();
   }
 }
 

@@ -4,6 +4,8 @@ import { dirname, join } from "node:path";
 import { HooksyncError, PartialFailure } from "../errors.js";
 import type { BaseHttpOptions } from "../http/client.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
+import { shownUrl } from "../store/shown-url.js";
+import { parseTarget } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { type Context, type ContextFactory, defaultDbPath } from "./context.js";
 import { type HttpFlags, withHttp, withJira, withVsts } from "../trackers/sessions.js";
@@ -21,46 +23,81 @@ export interface Check {
 const mode = (path: string) => statSync(path).mode & 0o777;
 const octal = (m: number) => `0${m.toString(8)}`;
 
-/** The store: present, intact, migrated, private. Opened read-only, so doctor never creates or migrates one. */
+/**
+ * The store: present, migrated, and on SQLite intact and private. Opened read-only, so doctor
+ * never creates or migrates one. A missing SQLite file is reported before opening it, with the
+ * command that makes one.
+ */
 async function storeChecks(ctx: Context): Promise<Check[]> {
-  const path = ctx.dbPath;
-  if (!existsSync(path)) return [{ check: "store", verdict: "fail", detail: `no store at ${path} (run 'hooksync init')` }];
-  const { openDb, schemaVersion, latestVersion } = await import("../store/db.js");
-  const checks: Check[] = [];
-  let db;
+  let store: Store;
   try {
-    db = openDb(path, { readonly: true });
+    const where = parseTarget(ctx.dbPath);
+    if (where.kind === "sqlite" && !existsSync(where.path)) return [{ check: "store", verdict: "fail", detail: `no store at ${where.path} (run 'hooksync init')` }];
+    store = await ctx.store({ readonly: true });
   } catch (err) {
     return [{ check: "store", verdict: "fail", detail: (err as Error).message }];
   }
-  try {
-    const integrity = db.pragma("integrity_check", { simple: true });
-    const version = schemaVersion(db);
-    const journal = db.pragma("journal_mode", { simple: true });
-    checks.push({
+  const { latestVersion } = await import("../store/db.js");
+  const version = await store.schemaVersion();
+  const verdict: Verdict = version < latestVersion ? "warn" : "ok";
+  const schema = `schema version ${version} of ${latestVersion}${verdict === "warn" ? " (run 'hooksync init' to migrate)" : ""}`;
+  return store.dialect === "sqlite" ? sqliteChecks(store, schema, verdict) : postgresChecks(store, schema, verdict);
+}
+
+/** SQLite: the file intact (integrity_check), its journal, and the store's files private. */
+async function sqliteChecks(store: Store, schema: string, schemaVerdict: Verdict): Promise<Check[]> {
+  const integrity = (await store.sql.get<{ integrity_check: string }>("PRAGMA integrity_check"))?.integrity_check;
+  const journal = (await store.sql.get<{ journal_mode: string }>("PRAGMA journal_mode"))?.journal_mode;
+  const checks: Check[] = [
+    {
       check: "store",
-      verdict: integrity !== "ok" ? "fail" : version < latestVersion ? "warn" : "ok",
-      detail:
-        `${path}: integrity ${integrity === "ok" ? "ok" : `damaged (${String(integrity)})`}, schema version ${version} of ${latestVersion}` +
-        `${version < latestVersion ? " (run 'hooksync init' to migrate)" : ""}, journal ${String(journal)}`,
-    });
-  } finally {
-    db.close();
+      verdict: integrity !== "ok" ? "fail" : schemaVerdict,
+      detail: `${store.location}: integrity ${integrity === "ok" ? "ok" : `damaged (${String(integrity)})`}, ${schema}, journal ${String(journal)}`,
+    },
+  ];
+  const file = store.file;
+  if (file === undefined) return checks;
+  for (const f of [file, `${file}-wal`, `${file}-shm`].filter(existsSync)) {
+    const m = mode(f);
+    if (m & 0o077) checks.push({ check: "store file", verdict: "fail", detail: `${f} is mode ${octal(m)}: others can read webhook secrets (chmod 600 ${f})` });
   }
-  for (const file of [path, `${path}-wal`, `${path}-shm`].filter(existsSync)) {
-    const m = mode(file);
-    if (m & 0o077) checks.push({ check: "store file", verdict: "fail", detail: `${file} is mode ${octal(m)}: others can read webhook secrets (chmod 600 ${file})` });
-  }
-  if (!checks.some((c) => c.check === "store file")) checks.push({ check: "store file", verdict: "ok", detail: `mode ${octal(mode(path))}` });
+  if (!checks.some((c) => c.check === "store file")) checks.push({ check: "store file", verdict: "ok", detail: `mode ${octal(mode(file))}` });
   return checks;
+}
+
+/**
+ * PostgreSQL: where the store is, its schema version, the server, one round trip's time, whether
+ * a COMMIT waits for the disk (what serve's 200 promises), and this process's pool.
+ */
+async function postgresChecks(store: Store, schema: string, schemaVerdict: Verdict): Promise<Check[]> {
+  const started = performance.now();
+  const server = await store.sql.get<{ version: string; sync: string; connections: number; max: string }>(
+    `SELECT current_setting('server_version') AS version, current_setting('synchronous_commit') AS sync,
+            (SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()) AS connections,
+            current_setting('max_connections') AS max`,
+  );
+  const ms = (performance.now() - started).toFixed(1);
+  const durable = server?.sync !== "off";
+  return [
+    { check: "store", verdict: schemaVerdict, detail: `${store.location}: ${schema}` },
+    {
+      check: "store server",
+      verdict: durable ? "ok" : "fail",
+      detail:
+        `PostgreSQL ${server?.version}, round trip ${ms} ms, synchronous_commit ${server?.sync}` +
+        (durable ? "" : " (a 200 from serve would not mean the delivery is on disk: set it on for this database)"),
+    },
+    { check: "store pool", verdict: "ok", detail: `up to ${store.poolSize} connections from this process; ${server?.connections} open to this database (server max ${server?.max})` },
+  ];
 }
 
 /** Which store this run uses and why, with the default path a newcomer's commands fall back to. */
 function storePathCheck(ctx: Context): Check {
+  const shown = /^postgres(ql)?:/i.test(ctx.dbPath) ? shownUrl(ctx.dbPath) : ctx.dbPath;
   const detail =
     ctx.dbOrigin === "default"
-      ? `${ctx.dbPath} (the default; --db or HOOKSYNC_DB choose another)`
-      : `${ctx.dbPath} (from ${ctx.dbOrigin}; the default is ${defaultDbPath()})`;
+      ? `${shown} (the default; --db or HOOKSYNC_DB choose another)`
+      : `${shown} (from ${ctx.dbOrigin}; the default is ${defaultDbPath()})`;
   return { check: "store path", verdict: "ok", detail };
 }
 
@@ -122,8 +159,8 @@ async function trackerCheck(ctx: Context, integration: IntegrationRow, flags: Ht
 }
 
 /** Pushes given up after three days of failing wait for someone: a failing check until they are sent or discarded. */
-function outboxCheck(store: Store): Check {
-  const counts = Object.values(store.outbox.counts());
+async function outboxCheck(store: Store): Promise<Check> {
+  const counts = Object.values(await store.outbox.counts());
   const failed = counts.reduce((n, c) => n + c.failed, 0);
   const pending = counts.reduce((n, c) => n + c.pending, 0);
   if (failed === 0) return { check: "outbox", verdict: "ok", detail: `${pending} push${pending === 1 ? "" : "es"} waiting, none given up` };
@@ -139,9 +176,9 @@ export async function runDoctor(ctx: Context, opts: HttpFlags & { offline?: bool
   if (checks[0]?.verdict === "fail") return checks;
   const store = await ctx.store({ readonly: true });
   // An older schema (doctor never migrates) lacks the outbox's schedule; the store check says so already.
-  if (checks[0]?.verdict === "ok") checks.push(outboxCheck(store));
+  if (checks[0]?.verdict === "ok") checks.push(await outboxCheck(store));
   if (opts.offline) return checks;
-  for (const integration of store.integrations.all()) checks.push(await trackerCheck(ctx, integration, opts));
+  for (const integration of await store.integrations.all()) checks.push(await trackerCheck(ctx, integration, opts));
   return checks;
 }
 

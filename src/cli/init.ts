@@ -17,7 +17,7 @@ export async function runInit(ctx: Context, opts: { demo?: boolean }): Promise<I
   // The one command that makes a store where none is.
   const store = await ctx.store({ mustExist: false });
   const demo = opts.demo ? await runImport(ctx, packageFile(DEMO_DATASET)) : null;
-  return { db: ctx.dbPath, schemaVersion: store.schemaVersion, demo };
+  return { db: store.location, schemaVersion: await store.schemaVersion(), demo };
 }
 
 export function defineInit(program: Command, context: ContextFactory): void {

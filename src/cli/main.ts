@@ -19,7 +19,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
   const program = new Command("hooksync")
     .description("Sync Azure DevOps and Jira Server webhooks into a local store.")
     .version(version, "-V, --version")
-    .option("--db <path>", "the SQLite store (env HOOKSYNC_DB)")
+    .option("--db <path|url>", "the store: a SQLite file path, or postgres://user@host:5432/db (env HOOKSYNC_DB)")
     .option("--json", "machine output on stdout")
     .option("--no-color", "plain output (also NO_COLOR)")
     .option("-q, --quiet", "less on stderr")
@@ -63,7 +63,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
   } catch (err) {
     return report(err, json, deps, commandPath(failedIn));
   } finally {
-    for (const ctx of contexts) ctx.close();
+    for (const ctx of contexts) await ctx.close();
   }
 }
 

@@ -41,8 +41,8 @@ async function readWebhookUrl(ctx: Context, opts: NotifyDiscordOptions, envName:
 
 export async function runNotifyStatus(ctx: Context): Promise<NotifyStatus> {
   const store = await ctx.store();
-  const channel = store.outbox.discordChannel();
-  const counts = store.outbox.counts().discord;
+  const channel = await store.outbox.discordChannel();
+  const counts = (await store.outbox.counts()).discord;
   const unsent = counts.pending + counts.failed;
   if (!channel) return { discord: { enabled: false, webhook: null, urlFrom: null, unsent } };
   const { channelWebhook, redactWebhookUrl } = await import("../notify/discord.js");
@@ -62,8 +62,8 @@ export async function runNotifyDiscord(ctx: Context, opts: NotifyDiscordOptions)
   const { DiscordClient, WEBHOOK_ENV, discordHttp, parseWebhookUrl } = await import("../notify/discord.js");
   if (opts.off) {
     if (opts.webhookUrl || opts.webhookUrlStdin) throw new UsageError("--off takes no webhook URL", "run 'hooksync notify discord --off' alone");
-    const channel = store.outbox.discordChannel();
-    const dropped = store.inTransaction(() => store.outbox.clearDiscordChannel());
+    const channel = await store.outbox.discordChannel();
+    const dropped = await store.inTransaction((tx) => tx.outbox.clearDiscordChannel());
     if (channel) (await CredentialStore.openExisting(ctx.deps.io.env))?.forgetDiscord(channel.webhookId);
     return { ...(await runNotifyStatus(ctx)), dropped };
   }
@@ -73,8 +73,8 @@ export async function runNotifyDiscord(ctx: Context, opts: NotifyDiscordOptions)
     ctx.out.verbose(`Discord webhook ${info.id}${info.name ? ` "${info.name}"` : ""}${info.channel_id ? ` posts to channel ${info.channel_id}` : ""}`);
   }
   (await CredentialStore.open(ctx.deps.io.env)).saveDiscord(webhook.id, { url: webhook.url, savedAt: ctx.deps.now().toISOString() });
-  const previous = store.outbox.discordChannel();
-  store.inTransaction(() => store.outbox.setDiscordChannel(webhook.id, ctx.deps.now().toISOString()));
+  const previous = await store.outbox.discordChannel();
+  await store.inTransaction((tx) => tx.outbox.setDiscordChannel(webhook.id, ctx.deps.now().toISOString()));
   if (previous && previous.webhookId !== webhook.id) (await CredentialStore.openExisting(ctx.deps.io.env))?.forgetDiscord(previous.webhookId);
   return runNotifyStatus(ctx);
 }

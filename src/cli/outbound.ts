@@ -48,7 +48,8 @@ const view = (r: OutboxRow): OutboxView => ({
 });
 
 export async function runOutboundList(ctx: Context, state?: OutboxState): Promise<OutboxView[]> {
-  return (await ctx.store()).outbox.list(state).map(view);
+  const store = await ctx.store();
+  return (await store.outbox.list(state)).map(view);
 }
 
 /** Collects row ids, each a usage error when it is not one. */

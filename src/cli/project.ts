@@ -7,7 +7,7 @@ import { examples } from "./options.js";
 /** Rule 9.2: after a confirmation (or --yes), the project and everything hanging off its issues, in one transaction. */
 export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?: boolean }): Promise<DeletedProject> {
   const store = await ctx.store();
-  const issues = store.projects.issueCount(slug);
+  const issues = await store.projects.issueCount(slug);
   if (issues === undefined) throw new UsageError(`no project ${slug}`, "see 'hooksync issue list'");
   if (!opts.yes) {
     if (!ctx.deps.io.stdinIsTTY) throw new UsageError(`deleting project ${slug} needs a confirmation, and there is no terminal to ask on`, "pass --yes to delete without asking");
@@ -19,7 +19,7 @@ export async function runProjectDelete(ctx: Context, slug: string, opts: { yes?:
     if (!sure) throw new CancelledError(`project ${slug} was not deleted`);
   }
   // Asked before, counted inside: what the transaction removed, even if a writer came in between.
-  const deleted = store.inTransaction(() => store.projects.delete(slug));
+  const deleted = await store.inTransaction((tx) => tx.projects.delete(slug));
   if (!deleted) throw new UsageError(`no project ${slug}`, "another hooksync deleted it meanwhile");
   return deleted;
 }
@@ -42,7 +42,7 @@ export function defineProject(program: Command, context: ContextFactory): void {
     .addHelpText("after", examples("hooksync project list --json"))
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = context(cmd);
-      const projects = (await ctx.store()).projects.list();
+      const projects = await (await ctx.store()).projects.list();
       if (ctx.json) return ctx.out.json(projects);
       if (!projects.length) return ctx.out.text("no projects (import some with 'hooksync import <file>')");
       for (const p of projects) ctx.out.text(`${p.slug}  ${p.name}  (${p.organization}, ${p.issues} issue${p.issues === 1 ? "" : "s"})`);

@@ -20,6 +20,7 @@ import { defineSearch } from "./search.js";
 import { defineServe } from "./serve.js";
 import { defineSimulate } from "./simulate.js";
 import { defineStatusMap } from "./status-map.js";
+import { defineStore } from "./store.js";
 import { defineSubscribe } from "./subscribe.js";
 import { defineSubscriptions } from "./subscriptions.js";
 import { defineUnsubscribe } from "./unsubscribe.js";
@@ -27,7 +28,7 @@ import { defineUnsubscribe } from "./unsubscribe.js";
 export type DefineCommand = (program: Command, context: ContextFactory) => void;
 
 /** The whole command tree, in the order `hooksync --help` lists it. */
-export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineStatusMap, defineOAuth, defineLogin, defineOutbound, defineNotify, defineDoctor, defineCompletion];
+export const commands: DefineCommand[] = [defineInit, defineImport, defineIssue, defineProject, defineSearch, defineLink, defineAssign, defineResolve, defineActivity, defineReplay, defineSimulate, defineServe, defineDeliveries, defineSubscribe, defineSubscriptions, defineUnsubscribe, defineStatusMap, defineOAuth, defineLogin, defineOutbound, defineNotify, defineStore, defineDoctor, defineCompletion];
 
 /**
  * The commands that only read the store: they refuse to migrate an older store unless --migrate is

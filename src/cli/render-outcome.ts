@@ -61,12 +61,12 @@ export const outcomeJson = (o: Outcome) => JSON.stringify(o);
 export async function reportOne(ctx: Context, delivery: Delivery, opts: PipelineOptions): Promise<Outcome> {
   const { runOne } = await import("../pipeline/run-one.js");
   const store = await ctx.store();
-  const unsentBefore = store.outbox.unsentCount();
+  const unsentBefore = await store.outbox.unsentCount();
   const outcome = await runOne(store, ctx.deps, delivery, opts, (line) => ctx.out.verbose(line));
   if (ctx.json) ctx.deps.io.stdout.write(`${outcomeJson(outcome)}\n`);
   else if (!ctx.opts.quiet) ctx.out.text(outcomeLine(outcome, ctx.style));
   if (opts.dryRun) ctx.out.info("dry run, nothing written");
-  noteQueued(ctx, store, unsentBefore);
+  await noteQueued(ctx, store, unsentBefore);
   if (outcome.outcome === "rejected") throw new PartialFailure("the payload was rejected", "its reason is above");
   return outcome;
 }

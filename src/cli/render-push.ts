@@ -22,7 +22,7 @@ export function renderPushes(ctx: Context, results: PushResult[]): void {
 }
 
 /** After replay or simulate, which queue pushes but never send them: say so when some were queued. */
-export function noteQueued(ctx: Context, store: Store, unsentBefore: number): void {
-  const queued = store.outbox.unsentCount() - unsentBefore;
+export async function noteQueued(ctx: Context, store: Store, unsentBefore: number): Promise<void> {
+  const queued = (await store.outbox.unsentCount()) - unsentBefore;
   if (queued > 0) ctx.out.info(`${queued} push${queued === 1 ? "" : "es"} to trackers or Discord queued: 'hooksync outbound send' sends them`);
 }

@@ -27,7 +27,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
     throw new UsageError("replay - reads payloads from stdin, but stdin is a terminal", "pipe payloads in, or name files");
   }
   const store = await ctx.store();
-  const unsentBefore = store.outbox.unsentCount();
+  const unsentBefore = await store.outbox.unsentCount();
   const writer = new LineWriter(io.stdout);
   const totalBytes = sources.every((s) => s.size !== null) ? sources.reduce((n, s) => n + (s.size ?? 0), 0) : null;
   const progress = io.stderrIsTTY && !ctx.opts.quiet ? new Progress(io.stderr, totalBytes) : null;
@@ -56,7 +56,7 @@ export async function runReplay(ctx: Context, inputs: string[], opts: ReplayOpti
     `${totals.applied} applied, ${totals.ignored} ignored, ${totals.rejected} rejected; ` +
     `${totals.changes} change${totals.changes === 1 ? "" : "s"} in ${seconds.toFixed(2)}s`;
   ctx.out.info(summary);
-  noteQueued(ctx, store, unsentBefore);
+  await noteQueued(ctx, store, unsentBefore);
   if (totals.rejected > 0) {
     throw new PartialFailure(`${totals.rejected} of ${n} payloads were rejected`, "each has its reason above");
   }
@@ -77,13 +77,13 @@ export interface ReplayDeliveryOptions {
  */
 export async function runReplayDelivery(ctx: Context, id: number, opts: ReplayDeliveryOptions): Promise<void> {
   const store = await ctx.store();
-  const d = store.deliveries.get(id);
+  const d = await store.deliveries.get(id);
   if (!d) throw new UsageError(`no delivery ${id}`, "see 'hooksync deliveries'");
   const refused = `${d.verdict ?? "no answer"}: ${d.reason ?? ""}`;
   if (d.prunedAt) throw new UsageError(`delivery ${id} was pruned on ${d.prunedAt}: its body is gone`, "only its outcome and changes are kept; serve --retain keeps deliveries longer");
   if (d.body === null) throw new UsageError(`delivery ${id} has no body to replay (${refused})`, "the receiver did not read it");
   if (opts.send) {
-    const integration = d.integration === null ? undefined : store.integrations.byExternalId(d.integration);
+    const integration = d.integration === null ? undefined : await store.integrations.byExternalId(d.integration);
     if (!d.provider || !integration) {
       throw new UsageError(`delivery ${id} names no integration of this store to sign it for (${refused})`, "only authenticated deliveries can be re-sent");
     }

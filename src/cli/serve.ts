@@ -82,7 +82,7 @@ export async function runServe(ctx: Context, given: Partial<ServeFlags>, signal:
   if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
   ctx.out.info("stopping: finishing the requests in flight");
   await service.close();
-  store.close();
+  await ctx.close();
   ctx.out.info(`stopped after ${requests} request${requests === 1 ? "" : "s"}`);
   return { url: service.url, requests };
 }

@@ -28,10 +28,10 @@ export interface SimulationTarget {
   externalId?: string;
   baseUrl: string | null;
   /** The newest revision this store keeps for an external issue of the integration (rule 10.1), else null. */
-  newestRevision(externalKey: string): number | null;
+  newestRevision(externalKey: string): Promise<number | null>;
 }
 
-type Build = (target: SimulationTarget, r: Randomness) => Record<string, unknown>;
+type Build = (target: SimulationTarget, r: Randomness) => Promise<Record<string, unknown>>;
 
 /**
  * Builds the payload from its template, applies --set, then prints it, sends it to a receiver,
@@ -41,17 +41,17 @@ export async function runSimulate(ctx: Context, provider: ProviderName, opts: Si
   const { applyOverride, parseOverride } = await import("../providers/template.js");
   const overrides = (opts.set ?? []).map(parseOverride);
   const store = await ctx.store();
-  const found = resolveIntegration(store.integrations, provider, opts.integration);
+  const found = await resolveIntegration(store.integrations, provider, opts.integration);
   // --print needs no secret: it can show a payload for an integration this store does not hold.
   if (!found.ok && !opts.print) throw new UsageError(found.reason, found.hint);
   const integration = found.ok ? found.integration : undefined;
 
   const integrationId = integration?.id;
-  const payload = build(
+  const payload = await build(
     {
       externalId: integration?.externalId ?? opts.integration,
       baseUrl: integration?.baseUrl ?? null,
-      newestRevision: (key) => (integrationId === undefined ? null : store.sync.newestRevision(integrationId, key)),
+      newestRevision: async (key) => (integrationId === undefined ? null : store.sync.newestRevision(integrationId, key)),
     },
     { now: ctx.deps.now(), random: ctx.deps.randomBytes },
   );
@@ -118,14 +118,14 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
   hiddenAlias(vsts, "--from-state <name>", "fromStatus");
   vsts.action(async (eventType: string, opts: VstsSimulateOptions, cmd: Command) => {
     const { simulateVsts, VSTS_EXAMPLE } = await import("../providers/vsts/simulate.js");
-    await runSimulate(context(cmd), "vsts", opts, (target, r) =>
+    await runSimulate(context(cmd), "vsts", opts, async (target, r) =>
       simulateVsts(
         {
           ...opts,
           eventType,
           collectionId: target.externalId ?? VSTS_EXAMPLE.collectionId,
           orgUrl: target.baseUrl ? `${withoutTrailingSlash(target.baseUrl)}/` : VSTS_EXAMPLE.orgUrl,
-          keptRev: opts.workItem ? target.newestRevision(opts.workItem) : null,
+          keptRev: opts.workItem ? await target.newestRevision(opts.workItem) : null,
         },
         r,
       ),
@@ -147,7 +147,7 @@ export function defineSimulate(program: Command, context: ContextFactory): void 
     "'issue.fields.summary=Checkout crash'",
   ).action(async (event: string, opts: JiraSimulateOptions, cmd: Command) => {
     const { simulateJira, JIRA_EXAMPLE } = await import("../providers/jira/simulate.js");
-    await runSimulate(context(cmd), "jira", opts, (target, r) =>
+    await runSimulate(context(cmd), "jira", opts, async (target, r) =>
       simulateJira(
         { ...opts, event: event.replace(/^jira:/, ""), baseUrl: target.baseUrl ? withoutTrailingSlash(target.baseUrl) : JIRA_EXAMPLE.baseUrl },
         r,

@@ -26,7 +26,7 @@ export async function runSubscribeVsts(ctx: Context, opts: SubscribeVstsOptions)
   const { subscriptionBody, masked } = await import("../providers/vsts/client.js");
   return withVsts(ctx, opts, async ({ client, store, integration }) => {
     const secretSha256 = sha256(integration.webhookSecret);
-    const recorded = new Map(store.subscriptions.list(integration.id).map((r) => [r.remoteId, r]));
+    const recorded = new Map((await store.subscriptions.list(integration.id)).map((r) => [r.remoteId, r]));
     const results: VstsResult[] = [];
     for (const eventType of events) {
       const wanted = subscriptionBody({ eventType, url, secret: integration.webhookSecret, ...(opts.project ? { projectId: opts.project } : {}) });
@@ -50,7 +50,7 @@ export async function runSubscribeVsts(ctx: Context, opts: SubscribeVstsOptions)
         ctx.out.info(`note: subscription ${sub.id} is ${sub.status}: Azure DevOps stopped delivering; unsubscribe it and subscribe again`);
       }
       if (sub && !opts.dryRun) {
-        store.subscriptions.record(integration.id, { remoteId: sub.id, eventType, url, secretSha256 }, ctx.deps.now().toISOString());
+        await store.subscriptions.record(integration.id, { remoteId: sub.id, eventType, url, secretSha256 }, ctx.deps.now().toISOString());
       }
       results.push({ ...masked(sub ?? { ...wanted, id: null }), action });
     }
@@ -109,7 +109,7 @@ export async function runSubscribeJira(ctx: Context, opts: SubscribeJiraOptions)
       excludeBody: false,
       ...(signed ? { secret: integration.webhookSecret } : {}),
     };
-    const recorded = new Map(store.subscriptions.list(integration.id).map((r) => [r.remoteId, r]));
+    const recorded = new Map((await store.subscriptions.list(integration.id)).map((r) => [r.remoteId, r]));
     const all = await client.listWebhooks();
     const found = all.find((w) => w.url === url) ?? all.find((w) => recorded.has(w.id)) ?? all.find((w) => w.name === name);
     let action: Action;
@@ -124,10 +124,10 @@ export async function runSubscribeJira(ctx: Context, opts: SubscribeJiraOptions)
       action = "kept";
     }
     if (hook && !opts.dryRun) {
-      store.inTransaction(() => {
-        store.subscriptions.record(integration.id, { remoteId: hook.id, eventType: JIRA_EVENTS.join(","), url, secretSha256 }, ctx.deps.now().toISOString());
+      await store.inTransaction(async (tx) => {
+        await tx.subscriptions.record(integration.id, { remoteId: hook.id, eventType: JIRA_EVENTS.join(","), url, secretSha256 }, ctx.deps.now().toISOString());
         const bothUntil = opts.rotationWindow ? ctx.deps.now().getTime() + opts.rotationWindow : null;
-        store.jiraWebhookAuth.set(integration.id, { mode: verifiedBy, bothUntil });
+        await tx.jiraWebhookAuth.set(integration.id, { mode: verifiedBy, bothUntil });
       });
     }
     const { secret: _never, ...shown } = hook ?? { ...wanted, id: null };

@@ -37,7 +37,7 @@ async function remove<S extends { id: string }>(
   const removed: Removed[] = [];
   for (const s of chosen) {
     const deleted = opts.dryRun ? true : await del(s.id);
-    if (!opts.dryRun) session.store.subscriptions.forget(session.integration.id, s.id);
+    if (!opts.dryRun) await session.store.subscriptions.forget(session.integration.id, s.id);
     removed.push({ id: s.id, ...describe(s), deleted });
   }
   return removed;

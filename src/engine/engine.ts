@@ -15,13 +15,13 @@ import type {
  * transaction (one per payload, rolled back for --dry-run); this function only reads and
  * writes through the port, so it is the same for serve, replay and simulate.
  */
-export function applyEvents(port: SyncPort, ctx: ApplyContext, events: readonly SyncEvent[]): ApplyResult {
+export async function applyEvents(port: SyncPort, ctx: ApplyContext, events: readonly SyncEvent[]): Promise<ApplyResult> {
   const result: ApplyResult = { changes: [], notes: [] };
   if (events.length === 0) return result;
-  const settings = port.syncSettings(ctx.integrationId);
+  const settings = await port.syncSettings(ctx.integrationId);
   for (const event of events) {
-    if (event.kind === "assignee") applyAssignee(port, ctx, settings, event, result);
-    else applyStatus(port, ctx, settings, event, result);
+    if (event.kind === "assignee") await applyAssignee(port, ctx, settings, event, result);
+    else await applyStatus(port, ctx, settings, event, result);
   }
   return result;
 }
@@ -30,20 +30,20 @@ export function applyEvents(port: SyncPort, ctx: ApplyContext, events: readonly 
  * Rules 4.2 / 5.1: the linked issues whose organization takes part in this field's sync, once
  * rule 10.2 found the payload not older than what was applied to the field.
  */
-function affectedIssues(
+async function affectedIssues(
   port: SyncPort,
   ctx: ApplyContext,
   settings: SyncSettingRow[],
   event: SyncEvent,
   field: Change["field"],
   result: ApplyResult,
-): LinkedIssueRow[] {
-  const { issues: linked, revision: kept } = port.linkedIssues(ctx.integrationId, event.externalKey, field);
+): Promise<LinkedIssueRow[]> {
+  const { issues: linked, revision: kept } = await port.linkedIssues(ctx.integrationId, event.externalKey, field);
   if (linked.length === 0) {
     result.notes.push(`no linked issue for ${event.externalKey}`);
     return [];
   }
-  if (!inOrder(port, ctx, event, field, kept, result)) return [];
+  if (!(await inOrder(port, ctx, event, field, kept, result))) return [];
   const enabled = field === "assignee" ? (s: SyncSettingRow) => s.inboundAssignee : (s: SyncSettingRow) => s.inboundStatus;
   const on = new Set(settings.filter(enabled).map((s) => s.organizationId));
   const affected = linked.filter((i) => on.has(i.organizationId));
@@ -55,47 +55,47 @@ function affectedIssues(
   return affected;
 }
 
-function applyAssignee(
+async function applyAssignee(
   port: SyncPort,
   ctx: ApplyContext,
   settings: SyncSettingRow[],
   event: Extract<SyncEvent, { kind: "assignee" }>,
   result: ApplyResult,
-): void {
-  const issues = affectedIssues(port, ctx, settings, event, "assignee", result);
+): Promise<void> {
+  const issues = await affectedIssues(port, ctx, settings, event, "assignee", result);
   if (issues.length === 0) return;
 
   if (event.email === null) {
     for (const issue of issues) {
       if (issue.assigneeId === null) continue;
-      port.setAssignee(issue.issueId, null);
-      record(port, ctx, result, issue, "assignee", "unassigned", issue.assigneeEmail, null);
+      await port.setAssignee(issue.issueId, null);
+      await record(port, ctx, result, issue, "assignee", "unassigned", issue.assigneeEmail, null);
     }
     return;
   }
 
-  const user = port.verifiedUser(event.email);
+  const user = await port.verifiedUser(event.email);
   for (const issue of issues) {
-    if (!user || !port.isProjectMember(user.id, issue.organizationId, issue.projectId)) {
+    if (!user || !(await port.isProjectMember(user.id, issue.organizationId, issue.projectId))) {
       result.notes.push(`no verified member ${event.email} in project ${issue.project}`);
       continue;
     }
     if (issue.assigneeId === user.id) continue;
-    port.setAssignee(issue.issueId, user.id);
-    record(port, ctx, result, issue, "assignee", "assigned", issue.assigneeEmail, user.email);
+    await port.setAssignee(issue.issueId, user.id);
+    await record(port, ctx, result, issue, "assignee", "assigned", issue.assigneeEmail, user.email);
   }
 }
 
-function applyStatus(
+async function applyStatus(
   port: SyncPort,
   ctx: ApplyContext,
   settings: SyncSettingRow[],
   event: Extract<SyncEvent, { kind: "status" }>,
   result: ApplyResult,
-): void {
-  const issues = affectedIssues(port, ctx, settings, event, "status", result);
+): Promise<void> {
+  const issues = await affectedIssues(port, ctx, settings, event, "status", result);
   if (issues.length === 0) return;
-  const mapping = port.statusMapping(ctx.integrationId, event.externalProject);
+  const mapping = await port.statusMapping(ctx.integrationId, event.externalProject);
   if (!mapping) {
     result.notes.push(`no status mapping for project ${event.externalProject}`);
     return;
@@ -110,8 +110,8 @@ function applyStatus(
   }
   for (const issue of issues) {
     if (issue.status === target) continue;
-    port.setStatus(issue.issueId, target);
-    record(port, ctx, result, issue, "status", target, issue.status, target);
+    await port.setStatus(issue.issueId, target);
+    await record(port, ctx, result, issue, "status", target, issue.status, target);
   }
 }
 
@@ -121,11 +121,11 @@ function applyStatus(
  * anything (or its sync is off), so a payload older still is refused later. Only linked external
  * issues keep revisions: the rest of an organization's traffic adds no rows.
  */
-function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Change["field"], kept: number | null, result: ApplyResult): boolean {
+async function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Change["field"], kept: number | null, result: ApplyResult): Promise<boolean> {
   const revision = event.revision;
   if (revision === null || kept === revision.value) return true;
   if (kept === null || revision.value > kept) {
-    port.keepRevision(ctx.integrationId, event.externalKey, field, revision.value);
+    await port.keepRevision(ctx.integrationId, event.externalKey, field, revision.value);
     return true;
   }
   // --ignore-order applies it, and the newer revision stays kept for the runs after this one.
@@ -139,7 +139,7 @@ function inOrder(port: SyncPort, ctx: ApplyContext, event: SyncEvent, field: Cha
 const shown = (r: Revision): string => (r.kind === "rev" ? `rev ${r.value}` : new Date(r.value).toISOString());
 
 /** One change: its activity row (rule 1.3) and its entry in the result. */
-export function record(
+export async function record(
   port: Pick<SyncPort, "addActivity">,
   ctx: Pick<ApplyContext, "source" | "deliveryId" | "at">,
   result: ApplyResult,
@@ -148,7 +148,7 @@ export function record(
   kind: "assigned" | "unassigned" | "resolved" | "unresolved",
   from: string | null,
   to: string | null,
-): void {
-  port.addActivity({ issueId: issue.issueId, kind, from, to, source: ctx.source, deliveryId: ctx.deliveryId, at: ctx.at });
+): Promise<void> {
+  await port.addActivity({ issueId: issue.issueId, kind, from, to, source: ctx.source, deliveryId: ctx.deliveryId, at: ctx.at });
   result.changes.push({ issue: issue.key, issueId: issue.issueId, field, from, to });
 }

@@ -53,22 +53,22 @@ export interface ApplyResult {
 export type IssueStatus = "resolved" | "unresolved";
 export type ActivityKind = "assigned" | "unassigned" | "resolved" | "unresolved";
 
-/** What the engine needs from the store; src/store implements it with prepared statements. */
+/** What the engine needs from the store; src/store implements it (SyncRepo). */
 export interface SyncPort {
-  syncSettings(integrationId: number): SyncSettingRow[];
+  syncSettings(integrationId: number): Promise<SyncSettingRow[]>;
   /**
    * The issues linked to the external issue, with the revision kept for one of its fields (rule
    * 10.1): read together, so judging the order costs replay's hot path no statement of its own.
    */
-  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): LinkedIssues;
-  statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined;
-  verifiedUser(email: string): { id: number; email: string } | undefined;
-  isProjectMember(userId: number, organizationId: number, projectId: number): boolean;
-  setAssignee(issueId: number, userId: number | null): void;
-  setStatus(issueId: number, status: IssueStatus): void;
-  addActivity(row: ActivityRow): void;
+  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): Promise<LinkedIssues>;
+  statusMapping(integrationId: number, externalProject: string): Promise<StatusMapping | undefined>;
+  verifiedUser(email: string): Promise<{ id: number; email: string } | undefined>;
+  isProjectMember(userId: number, organizationId: number, projectId: number): Promise<boolean>;
+  setAssignee(issueId: number, userId: number | null): Promise<void>;
+  setStatus(issueId: number, status: IssueStatus): Promise<void>;
+  addActivity(row: ActivityRow): Promise<void>;
   /** Rule 10.2: keeps revision as the newest judged for the external issue's field, unless a newer one is kept. */
-  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): void;
+  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): Promise<void>;
 }
 
 export interface LinkedIssues {

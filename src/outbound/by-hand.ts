@@ -14,19 +14,23 @@ export async function runOutboundRetry(ctx: SessionHost, flags: PushFlags & { id
   const store = await ctx.store();
   const { sendAll, sendRows } = await import("../outbound/send.js");
   if (!flags.id?.length) return withSender(ctx, store, flags, sendAll);
-  const rows = [...new Set(flags.id)].sort((a, b) => a - b).map((id): OutboxRow => {
-    const row = store.outbox.get(id);
+  const rows: OutboxRow[] = [];
+  for (const id of [...new Set(flags.id)].sort((a, b) => a - b)) {
+    const row = await store.outbox.get(id);
     if (!row) throw new UsageError(`no outbox row ${id}`, "see 'hooksync outbound list'");
     if (row.state === "done") throw new UsageError(`outbox row ${id} was sent already`, "see 'hooksync outbound list'");
-    return row;
-  });
+    rows.push(row);
+  }
   return withSender(ctx, store, flags, (sender) => sendRows(sender, rows));
 }
 
 export async function runOutboundDiscard(ctx: SessionHost, ids: number[]): Promise<number[]> {
   const store = await ctx.store();
-  const missing = ids.filter((id) => (store.outbox.get(id)?.state ?? "done") === "done");
+  const missing: number[] = [];
+  for (const id of ids) if (((await store.outbox.get(id))?.state ?? "done") === "done") missing.push(id);
   if (missing.length) throw new UsageError(`no unsent outbox row ${missing.join(", ")}`, "see 'hooksync outbound list'");
-  store.inTransaction(() => ids.forEach((id) => store.outbox.discard(id)));
+  await store.inTransaction(async (tx) => {
+    for (const id of ids) await tx.outbox.discard(id);
+  });
   return ids;
 }

@@ -12,5 +12,5 @@ export async function withSender<T>(host: SessionHost, store: Store, flags: Push
   const { senderId } = await import("./send.js");
   const { commandCredentials } = await import("../trackers/credentials.js");
   const credentials = commandCredentials(host.deps, flags.patStdin, { tokenStdin: flags.tokenStdin, azToken: flags.azToken });
-  return withHttp(host, flags, (base) => fn({ id: senderId(host.deps), store, senders: new Senders(store, base, credentials, host.deps), clock: host.deps }));
+  return withHttp(host, flags, async (base) => fn({ id: senderId(host.deps), store, senders: await Senders.open(store, base, credentials, host.deps), clock: host.deps }));
 }

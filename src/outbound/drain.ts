@@ -36,7 +36,7 @@ const MAX_WAIT_IN_SEND_MS = 5_000;
 export async function drainSender(store: Store, deps: Pick<Deps, "io" | "now" | "randomBytes" | "sleep">, dispatcher: Dispatcher, log?: (line: string) => void): Promise<Sender> {
   const { baseHttpOptions } = await import("../http/client.js");
   const base = { ...baseHttpOptions(deps, dispatcher, log), retry: { maxRetryAfterMs: MAX_WAIT_IN_SEND_MS } };
-  return { id: senderId(deps), store, senders: new Senders(store, base, environmentCredentials(deps.io.env), deps), clock: deps };
+  return { id: senderId(deps), store, senders: await Senders.open(store, base, environmentCredentials(deps.io.env), deps), clock: deps };
 }
 
 /**

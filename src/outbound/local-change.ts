@@ -21,15 +21,19 @@ export async function runLocalChange(ctx: SessionHost, key: string, change: Loca
   const store = await ctx.store();
   const { applyLocal } = await import("../engine/local.js");
   const at = ctx.deps.now().toISOString();
-  const { result, queued } = store.inTransaction(() => {
-    const result = applyLocal(store.sync, key, change, at);
-    const queued = result && result.changes.length > 0 ? store.outbox.enqueue(result.changes, { integrationId: null, via: "cli", at }) : [];
+  const { result, queued } = await store.inTransaction(async (tx) => {
+    const result = await applyLocal(tx.sync, key, change, at);
+    const queued = result && result.changes.length > 0 ? await tx.outbox.enqueue(result.changes, { integrationId: null, via: "cli", at }) : [];
     return { result, queued };
   });
   if (!result) throw new UsageError(`no issue ${key}`, "see 'hooksync issue list'");
   if (result.refused) throw new RejectedInputError(result.refused, "only a verified user who is a member of the issue's project can be assigned ('hooksync import' adds members)");
   for (const note of result.notes) ctx.out.info(`${note}: nothing to change`);
-  const rows = queued.map((id) => store.outbox.get(id)).filter((r): r is OutboxRow => r !== undefined);
+  const rows: OutboxRow[] = [];
+  for (const id of queued) {
+    const row = await store.outbox.get(id);
+    if (row) rows.push(row);
+  }
   const changes = result.changes.map(shownChange);
   if (rows.length === 0) return { issue: key, changes, pushes: [] };
   const { sendRows } = await import("../outbound/send.js");

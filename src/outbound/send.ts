@@ -52,9 +52,9 @@ export async function attempt(s: Sender, row: OutboxRow): Promise<PushResult> {
   try {
     const sent = await s.senders.send(row);
     const at = s.clock.now().toISOString();
-    s.store.inTransaction(() => {
-      sent.record?.(at);
-      s.store.outbox.done(row.id, s.id, at);
+    await s.store.inTransaction(async (tx) => {
+      await sent.record?.(tx, at);
+      await tx.outbox.done(row.id, s.id, at);
     });
     return { ...base, ok: true, detail: sent.detail, error: null };
   } catch (err) {
@@ -62,7 +62,7 @@ export async function attempt(s: Sender, row: OutboxRow): Promise<PushResult> {
     const error = withoutSecrets(errorLine(err), s.senders.secrets);
     const now = s.clock.now();
     const next = nextAttemptAt(now.getTime(), row.attempts, () => random(s), err instanceof UpstreamError ? err.retryAfterMs : undefined);
-    s.store.outbox.failed(row.id, s.id, { error, nextAttemptAt: next, giveUpBefore: now.getTime() - GIVE_UP_MS }, now.getTime(), now.toISOString());
+    await s.store.outbox.failed(row.id, s.id, { error, nextAttemptAt: next, giveUpBefore: now.getTime() - GIVE_UP_MS }, now.getTime(), now.toISOString());
     return { ...base, ok: false, detail: null, error };
   }
 }
@@ -71,12 +71,12 @@ export async function attempt(s: Sender, row: OutboxRow): Promise<PushResult> {
 export async function sendRows(s: Sender, rows: OutboxRow[]): Promise<PushResult[]> {
   const results: PushResult[] = [];
   for (const row of rows) {
-    if (s.store.outbox.claim(row.id, claimNow(s))) {
+    if (await s.store.outbox.claim(row.id, claimNow(s))) {
       results.push(await attempt(s, { ...row, attempts: row.attempts + 1 }));
       continue;
     }
     const base = target(row);
-    const now = s.store.outbox.get(row.id);
+    const now = await s.store.outbox.get(row.id);
     if (now === undefined) results.push({ ...base, ok: true, detail: "superseded by a newer change", error: null });
     else if (now.state === "done") results.push({ ...base, ok: true, detail: "sent by another hooksync process", error: null });
     else results.push({ ...base, ok: false, detail: null, error: "another hooksync process is sending it" });
@@ -91,7 +91,7 @@ export async function sendRows(s: Sender, rows: OutboxRow[]): Promise<PushResult
 export async function sendAll(s: Sender): Promise<PushResult[]> {
   const results: PushResult[] = [];
   for (let after = 0; ; ) {
-    const row = s.store.outbox.claimNext({ ...claimNow(s), due: false, after, skip: [] });
+    const row = await s.store.outbox.claimNext({ ...claimNow(s), due: false, after, skip: [] });
     if (!row) return results;
     after = row.id;
     results.push(await attempt(s, row));
@@ -102,7 +102,7 @@ export async function sendAll(s: Sender): Promise<PushResult[]> {
 export async function sendDue(s: Sender, stopped: () => boolean, each: (result: PushResult) => void): Promise<void> {
   while (!stopped()) {
     const claim = claimNow(s);
-    const row = s.store.outbox.claimNext({ ...claim, due: true, after: 0, skip: await s.senders.throttled(claim.now) });
+    const row = await s.store.outbox.claimNext({ ...claim, due: true, after: 0, skip: await s.senders.throttled(claim.now) });
     if (!row) return;
     each(await attempt(s, row));
   }

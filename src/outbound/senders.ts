@@ -12,8 +12,8 @@ import { type TrackerCredentials, jiraSecrets, trackerBaseUrl, vstsSecrets } fro
 
 export interface Sent {
   detail: string;
-  /** Written with the row's 'done', in the same transaction (the Discord message id). */
-  record?: (at: string) => void;
+  /** Written with the row's 'done', through the Store of the same transaction (the Discord message id). */
+  record?: (tx: Store, at: string) => Promise<void>;
 }
 
 const SOURCE: Record<Via, string> = { cli: "hooksync", vsts: "Azure DevOps", jira: "Jira" };
@@ -33,22 +33,29 @@ export class Senders {
   readonly secrets: string[];
   private readonly base: BaseHttpOptions;
 
-  constructor(
+  private constructor(
     private readonly store: Store,
     base: BaseHttpOptions,
     private readonly credentials: TrackerCredentials,
     private readonly clock: Pick<Deps, "now" | "sleep" | "randomBytes">,
+    webhookSecrets: string[],
   ) {
-    this.secrets = store.integrations.all().map((i) => i.webhookSecret);
+    this.secrets = webhookSecrets;
     this.base = { ...base, secrets: this.secrets };
+  }
+
+  /** Senders for the store's integrations: their webhook secrets are known from the start. */
+  static async open(store: Store, base: BaseHttpOptions, credentials: TrackerCredentials, clock: Pick<Deps, "now" | "sleep" | "randomBytes">): Promise<Senders> {
+    const webhookSecrets = (await store.integrations.all()).map((i) => i.webhookSecret);
+    return new Senders(store, base, credentials, clock, webhookSecrets);
   }
 
   async send(row: OutboxRow): Promise<Sent> {
     // Before the first request: any answer may quote a secret of another tracker.
     await (this.learnt ??= this.credentials.known().then((known) => void this.secrets.push(...known)));
     if (row.kind === "discord") return this.notify(row);
-    if (!this.store.outbox.stillLinked(row)) return { detail: `not sent: ${row.issue} is no longer linked to ${row.externalKey}` };
-    const integration = this.store.integrations.byExternalId(row.integration!)!;
+    if (!(await this.store.outbox.stillLinked(row))) return { detail: `not sent: ${row.issue} is no longer linked to ${row.externalKey}` };
+    const integration = (await this.store.integrations.byExternalId(row.integration!))!;
     const { pusher } = await this.pusherFor(integration);
     const key = row.externalKey!;
     return { detail: row.kind === "assignee" ? await pusher.assign(key, row.payload.to) : await pusher.setStatus(key, this.targets(row)) };
@@ -66,8 +73,8 @@ export class Senders {
 
   /** The row's local status as the integration's statuses, per external project (rule 5.2's mapping, read backwards). */
   private targets(row: OutboxRow): TargetStatuses {
-    return (project) => {
-      const mapping = this.store.sync.statusMapping(row.integrationId!, project);
+    return async (project) => {
+      const mapping = await this.store.sync.statusMapping(row.integrationId!, project);
       return mapping && (row.payload.to === "resolved" ? mapping.resolved : mapping.unresolved);
     };
   }
@@ -114,17 +121,17 @@ export class Senders {
       assignee: row.payload.to,
       source: SOURCE[row.payload.via],
     });
-    const earlier = this.store.outbox.discordMessage(row.issueId, webhookId);
+    const earlier = await this.store.outbox.discordMessage(row.issueId, webhookId);
     if (earlier !== undefined && (await client.edit(earlier, content))) return { detail: `edited Discord message ${earlier}` };
     const id = await client.post(content);
     return {
       detail: earlier === undefined ? `posted Discord message ${id}` : `posted Discord message ${id} (message ${earlier} was deleted)`,
-      record: (at) => this.store.outbox.rememberDiscordMessage(row.issueId, webhookId, id, at),
+      record: (tx, at) => tx.outbox.rememberDiscordMessage(row.issueId, webhookId, id, at),
     };
   }
 
   private async discordClient(): Promise<{ client: DiscordClient; webhookId: string }> {
-    const channel = this.store.outbox.discordChannel();
+    const channel = await this.store.outbox.discordChannel();
     if (!channel) throw new UsageError("Discord notifications are off", "turn them on with 'hooksync notify discord', or drop it with 'hooksync outbound discard'");
     const webhook = await this.credentials.discord(channel.webhookId);
     this.secrets.push(webhook.url, webhook.url.slice(webhook.url.lastIndexOf("/") + 1));

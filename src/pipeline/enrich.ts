@@ -74,13 +74,13 @@ export class AssigneeEnricher {
     const user = hiddenAssignee(body);
     if (!user) return { delivery: input };
     const found =
-      typeof integration === "object" ? { ok: true as const, integration } : resolveIntegration(store.integrations, "jira", integration ?? delivery.integration);
+      typeof integration === "object" ? { ok: true as const, integration } : await resolveIntegration(store.integrations, "jira", integration ?? delivery.integration);
     if (!found.ok || found.integration.provider !== "jira") return { delivery: input };
     const row = found.integration;
     const unchanged: Enriched = { delivery: { ...delivery, resolved: row } };
 
     const userKey = (user.key ?? user.name)!;
-    const cached = this.dryRunCache.get(`${row.id}:${userKey}`) ?? store.jiraUsers.get(row.id, userKey);
+    const cached = this.dryRunCache.get(`${row.id}:${userKey}`) ?? (await store.jiraUsers.get(row.id, userKey));
     const now = this.opts.deps.now();
     let email: string | null | undefined;
     if (cached && now.getTime() - Date.parse(cached.fetchedAt) < (cached.email ? FOUND_TTL_MS : NONE_TTL_MS)) {
@@ -94,7 +94,7 @@ export class AssigneeEnricher {
       if ("failure" in looked) return { ...unchanged, failure: looked.failure };
       email = looked.email;
       if (this.opts.dryRun) this.dryRunCache.set(`${row.id}:${userKey}`, { email, fetchedAt: now.toISOString() });
-      else store.jiraUsers.remember(row.id, userKey, email, now.toISOString());
+      else await store.jiraUsers.remember(row.id, userKey, email, now.toISOString());
     }
     if (!email) {
       this.opts.note?.(`${delivery.source}: Jira has no email address for user ${userKey}`);

@@ -8,8 +8,8 @@ import { resolveIntegration } from "./resolve-integration.js";
 
 /** Serve's hook to record the delivery in the same transaction as its changes (rule 6.1). */
 export interface DeliveryRecorder {
-  begin(): number;
-  finish(id: number, outcome: Outcome): void;
+  begin(tx: Store): Promise<number>;
+  finish(tx: Store, id: number, outcome: Outcome): Promise<void>;
 }
 
 /**
@@ -22,11 +22,11 @@ export function processDelivery(
   opts: PipelineOptions,
   at: string,
   recorder?: DeliveryRecorder,
-): Outcome {
-  return store.inTransaction(() => {
-    const deliveryId = recorder ? recorder.begin() : null;
-    const outcome = decide(store, delivery, opts, at, deliveryId);
-    if (recorder && deliveryId !== null) recorder.finish(deliveryId, outcome);
+): Promise<Outcome> {
+  return store.inTransaction(async (tx) => {
+    const deliveryId = recorder ? await recorder.begin(tx) : null;
+    const outcome = await decide(tx, delivery, opts, at, deliveryId);
+    if (recorder && deliveryId !== null) await recorder.finish(tx, deliveryId, outcome);
     return outcome;
   }, opts.dryRun ?? false);
 }
@@ -34,14 +34,20 @@ export function processDelivery(
 /**
  * A batch of payloads in one transaction, each in its own savepoint so each is still applied
  * whole or not at all; committing once per batch instead of once per payload is most of
- * replay's speed. The caller never awaits inside: the batch is what the input had ready.
+ * replay's speed. Only the store is awaited inside: the batch is what the input had ready, its
+ * lookups done before. The payloads are applied one after the other, in order.
  */
-export function processBatch(store: Store, deliveries: readonly Delivery[], opts: PipelineOptions, at: () => string): Outcome[] {
+export function processBatch(store: Store, deliveries: readonly Delivery[], opts: PipelineOptions, at: () => string): Promise<Outcome[]> {
   // A dry run undoes each payload at once, so every payload is judged against the store as it is,
   // wherever the batch boundaries fall.
   const dryRun = opts.dryRun ?? false;
   return store.inTransaction(
-    () => store.applying(() => deliveries.map((d) => store.savepoint(() => decide(store, d, opts, at(), null), dryRun))),
+    (tx) =>
+      tx.applying(async () => {
+        const outcomes: Outcome[] = [];
+        for (const d of deliveries) outcomes.push(await tx.savepoint((sp) => decide(sp, d, opts, at(), null), dryRun));
+        return outcomes;
+      }),
     dryRun,
   );
 }
@@ -51,12 +57,13 @@ export const MAX_QUOTED = 300;
 const clip = (s: string): string => (s.length > MAX_QUOTED ? `${s.slice(0, MAX_QUOTED)}... (${s.length - MAX_QUOTED} more characters)` : s);
 const clipOrNull = (s: string | null): string | null => (s === null ? null : clip(s));
 
-function decide(store: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Outcome {
-  const o = decideUnbounded(store, input, opts, at, deliveryId);
+/** tx: the payload's transaction (or savepoint); everything the payload reads and writes goes through it. */
+async function decide(tx: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Promise<Outcome> {
+  const o = await decideUnbounded(tx, input, opts, at, deliveryId);
   return { ...o, event: clipOrNull(o.event), integration: clipOrNull(o.integration), reason: clipOrNull(o.reason), notes: o.notes.map(clip) };
 }
 
-function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Outcome {
+async function decideUnbounded(tx: Store, input: Delivery, opts: PipelineOptions, at: string, deliveryId: number | null): Promise<Outcome> {
   const out: Outcome = {
     source: input.source,
     provider: null,
@@ -87,17 +94,17 @@ function decideUnbounded(store: Store, input: Delivery, opts: PipelineOptions, a
   out.integration = named ?? resolved?.externalId ?? null;
   if (!parsed.ok) return reject(parsed.reason);
 
-  const found = resolved ? { ok: true as const, integration: resolved } : resolveIntegration(store.integrations, provider.name, named);
+  const found = resolved ? { ok: true as const, integration: resolved } : await resolveIntegration(tx.integrations, provider.name, named);
   if (!found.ok) return reject(found.reason);
   const integration = found.integration;
   out.integration = integration.externalId;
 
-  const result = applyEvents(store.sync, { integrationId: integration.id, source: opts.source, deliveryId, at, ignoreOrder: opts.ignoreOrder ?? false }, parsed.events);
+  const result = await applyEvents(tx.sync, { integrationId: integration.id, source: opts.source, deliveryId, at, ignoreOrder: opts.ignoreOrder ?? false }, parsed.events);
   const notes = [...parsed.notes, ...result.notes];
   if (result.changes.length > 0) {
     // Rules 7.2 and 8.1: pushes to the other linked trackers and notifications, queued in this
     // transaction; 'hooksync outbound send' sends them, so replay and serve stay offline.
-    store.outbox.enqueue(result.changes, { integrationId: integration.id, via: provider.name, at });
+    await tx.outbox.enqueue(result.changes, { integrationId: integration.id, via: provider.name, at });
     return { ...out, outcome: "applied", changes: result.changes.map(shownChange), notes };
   }
   return { ...out, outcome: "ignored", reason: notes.join("; ") || "nothing to change", notes };

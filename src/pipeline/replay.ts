@@ -26,7 +26,7 @@ export async function* replayBatches(
       for await (const batch of readSource(src, on.bytes)) {
         const deliveries = batch.map((p) => ({ ...p, headers: {} }));
         for (const [i, d] of deliveries.entries()) if (needsLookup(d)) deliveries[i] = (await enricher.enrich(store, d, opts.integration)).delivery;
-        yield processBatch(store, deliveries, opts, at);
+        yield await processBatch(store, deliveries, opts, at);
       }
     }
   } finally {

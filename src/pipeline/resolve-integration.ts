@@ -9,25 +9,25 @@ export type Resolution = { ok: true; integration: IntegrationRow } | { ok: false
  * payload's or the recorded delivery's, the caller's order), else the only one of the provider.
  * Without a provider, only a named one can be chosen. The reasons are behaviour.md's wording.
  */
-export function resolveIntegration(
+export async function resolveIntegration(
   integrations: Pick<IntegrationsRepo, "byExternalId" | "onlyOf">,
   provider: ProviderName | undefined,
   named: string | null | undefined,
-): Resolution {
+): Promise<Resolution> {
   const of = provider ? `${provider} ` : "";
   if (named) {
-    const row = integrations.byExternalId(named);
+    const row = await integrations.byExternalId(named);
     if (row && (!provider || row.provider === provider)) return { ok: true, integration: row };
     return { ok: false, reason: `no ${of}integration ${named}`, hint: "check --integration, or add it with 'hooksync import'" };
   }
-  const only = provider && integrations.onlyOf(provider);
+  const only = provider && (await integrations.onlyOf(provider));
   if (only) return { ok: true, integration: only };
   return { ok: false, reason: `which ${of}integration? use --integration`, hint: provider ? "the store holds none or several" : "nothing says which tracker it is" };
 }
 
 /** resolveIntegration for a command: the integration, or the usage error that says why not. */
-export function requireIntegration(...args: Parameters<typeof resolveIntegration>): IntegrationRow {
-  const r = resolveIntegration(...args);
+export async function requireIntegration(...args: Parameters<typeof resolveIntegration>): Promise<IntegrationRow> {
+  const r = await resolveIntegration(...args);
   if (!r.ok) throw new UsageError(r.reason, r.hint);
   return r.integration;
 }

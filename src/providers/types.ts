@@ -44,4 +44,4 @@ export interface ExternalIssue {
 export const MAX_SEARCH_RESULTS = 25;
 
 /** The tracker statuses a local status maps to in an external project (the first is the one to set); undefined: no mapping. */
-export type TargetStatuses = (externalProject: string) => string[] | undefined;
+export type TargetStatuses = (externalProject: string) => Promise<string[] | undefined>;

@@ -40,21 +40,20 @@ export interface ApplierDeps {
 const orderKey = (provider: ProviderName | null, externalKey: string | null): string | null =>
   provider === null || externalKey === null ? null : `${provider}:${externalKey}`;
 
+/** Verification's integration lookup, through the scope it runs in (the batch's transaction, or the store on arrival). */
+const finder = (scope: Store): FindIntegration => (externalId) => scope.integrations.byExternalId(externalId);
+
 /**
  * Verify and apply: a delivery's provider parses it once, the integration is authenticated, then
  * in one transaction of the queue it is refused, recognised as a redelivery, kept pending (rule
  * 10.4), or applied through the one pipeline, and recorded with its outcome.
  */
 export class DeliveryApplier {
-  private readonly find: FindIntegration;
-
   constructor(
     private readonly store: Store,
     private readonly queue: DeliveryQueue,
     private readonly deps: ApplierDeps,
-  ) {
-    this.find = (id) => store.integrations.byExternalId(id);
-  }
+  ) {}
 
   /** Resolves once the delivery's transaction is on disk, with its answer. */
   async receive(r: Received): Promise<Answer> {
@@ -73,11 +72,11 @@ export class DeliveryApplier {
       bodySize: r.bytes.length,
       bodySha256: null,
     };
-    const verify = (): Verified =>
+    const verify = async (scope: Store): Promise<Verified> =>
       r.provider === "jira"
-        ? verifyJira(r.token, this.deps.now().getTime(), this.find, { signature: r.headers["x-hub-signature"], bytes: r.bytes, authOf: (id) => this.store.jiraWebhookAuth.of(id) })
+        ? verifyJira(r.token, this.deps.now().getTime(), finder(scope), { signature: r.headers["x-hub-signature"], bytes: r.bytes, authOf: (id) => scope.jiraWebhookAuth.of(id) })
         : body.ok
-          ? verifyVsts(body.value, r.secret, this.find)
+          ? verifyVsts(body.value, r.secret, finder(scope))
           : { ok: false, status: 400, reason: body.reason };
     // From here on the sender is authenticated; a Jira body that is not JSON is the pipeline's
     // to reject, like any other malformed payload.
@@ -86,21 +85,21 @@ export class DeliveryApplier {
       const lookup = this.deps.lookup;
       // Verified inside the batch's transaction, where looking the integration up is nearly free.
       // The parse is handed down only with the body it was made from: a lookup changes the body.
-      if (!lookup || !needsLookup(delivery)) return { answer: this.queue.commit(() => this.judge(parsed ? { ...delivery, parsed } : delivery, start, verify())) };
+      if (!lookup || !needsLookup(delivery)) return { answer: this.queue.commit(async (tx) => this.judge(tx, parsed ? { ...delivery, parsed } : delivery, start, await verify(tx))) };
       // Nothing goes to Jira about a payload before its sender is authenticated; authenticated
       // once, on arrival: the lookup's answer does not make the sender any more or less trusted.
-      const verified = verify();
-      if (!verified.ok) return { answer: this.queue.commit(() => this.judge(delivery, start, verified)) };
+      const verified = await verify(this.store);
+      if (!verified.ok) return { answer: this.queue.commit((tx) => this.judge(tx, delivery, start, verified)) };
       const looked = await lookup(delivery, verified.integration);
-      if (!looked.ok) return { answer: this.queue.commit(() => this.judge(delivery, start, verified, `waiting for the Jira user lookup: ${looked.reason}`)) };
-      return { answer: this.queue.commit(() => this.judge(looked.delivery, start, verified)) };
+      if (!looked.ok) return { answer: this.queue.commit((tx) => this.judge(tx, delivery, start, verified, `waiting for the Jira user lookup: ${looked.reason}`)) };
+      return { answer: this.queue.commit((tx) => this.judge(tx, looked.delivery, start, verified)) };
     });
     return queued.answer;
   }
 
   /** A request refused before its payload was looked at (405, 413, 415, ...): one row, the body cut short. */
   refuse(start: Omit<DeliveryStart, "body" | "bodySize" | "bodySha256">, bytes: Buffer | null, status: number | null, reason: string): Promise<Answer> {
-    return this.queue.commit(() => this.decided({ ...start, ...refusedBody(bytes) }, null, "rejected", reason, status));
+    return this.queue.commit((tx) => this.decided(tx, { ...start, ...refusedBody(bytes) }, null, "rejected", reason, status));
   }
 
   /**
@@ -108,60 +107,68 @@ export class DeliveryApplier {
    * deliveries of its issue. undefined when it still waits, or another receiver applied it.
    */
   async retry(row: PendingDelivery): Promise<Answer | undefined> {
-    const integration = row.integration === null ? undefined : this.find(row.integration);
+    const integration = row.integration === null ? undefined : await this.store.integrations.byExternalId(row.integration);
     const queued = await this.queue.inOrder(orderKey(row.provider, row.externalKey), async () => {
       let delivery: Delivery = { source: `pending delivery ${row.id}`, body: decodeJson(row.body ?? Buffer.alloc(0)), headers: row.headers, ...(row.provider ? { provider: row.provider } : {}) };
-      let waiting: string | undefined;
+      let lookupFailed: string | undefined;
       if (integration && this.deps.lookup && needsLookup(delivery)) {
         const looked = await this.deps.lookup(delivery, integration);
         if (looked.ok) delivery = looked.delivery;
-        else waiting = `waiting for the Jira user lookup: ${looked.reason}`;
+        else lookupFailed = `waiting for the Jira user lookup: ${looked.reason}`;
       }
       return {
-        answer: this.queue.commit((): Answer | undefined => {
-          const deliveries = this.store.deliveries;
-          if (!deliveries.isPending(row.id)) return undefined;
-          const first = row.externalKey === null ? row.id : deliveries.pendingFor(row.integrationId, row.externalKey);
+        answer: this.queue.commit(async (tx): Promise<Answer | undefined> => {
+          const deliveries = tx.deliveries;
+          if (row.provider !== null) await deliveries.lockJudging(row.provider, row.integrationId, row.externalKey ?? `#${row.id}`);
+          if (!(await deliveries.isPending(row.id))) return undefined;
+          let waiting = lookupFailed;
+          const first = row.externalKey === null ? row.id : await deliveries.pendingFor(row.integrationId, row.externalKey);
           if (first !== undefined && first !== row.id) waiting = `waiting for delivery ${first} of the same issue`;
           if (waiting !== undefined || !integration) {
-            deliveries.stillWaiting(row.id, waiting ?? "its integration is gone");
+            await deliveries.stillWaiting(row.id, waiting ?? "its integration is gone");
             return undefined;
           }
-          return this.apply(delivery, { ...row, source: "serve", identity: null, bodySize: null, bodySha256: null }, integration, row.id);
+          return this.apply(tx, delivery, { ...row, source: "serve", identity: null, bodySize: null, bodySha256: null }, integration, row.id);
         }),
       };
     });
     return queued.answer;
   }
 
-  /** In the batch's transaction: the duplicate check, the order check and the apply cannot be split. */
-  private judge(delivery: Delivery, start: DeliveryStart, verified: Verified, waiting?: string): Answer {
-    if (!verified.ok) return this.decided({ ...start, ...refusedBody(start.body) }, null, "rejected", verified.reason, verified.status);
+  /**
+   * In the batch's transaction (tx, which everything here goes through): the duplicate check, the
+   * order check and the apply cannot be split. Receivers of one PostgreSQL store take turns per
+   * external issue (lockJudging); on SQLite the write lock already makes them.
+   */
+  private async judge(tx: Store, delivery: Delivery, start: DeliveryStart, verified: Verified, waiting?: string): Promise<Answer> {
+    if (!verified.ok) return this.decided(tx, { ...start, ...refusedBody(start.body) }, null, "rejected", verified.reason, verified.status);
     const integration = verified.integration;
-    const deliveries = this.store.deliveries;
-    const earlier = start.identity ? deliveries.appliedBefore(start.provider!, integration.id, start.identity) : undefined;
-    if (earlier !== undefined) return this.decided(start, integration, "ignored", `redelivery of delivery ${earlier}`);
-    if (waiting !== undefined) return this.decided(start, integration, "pending", waiting);
-    const first = start.externalKey === null ? undefined : deliveries.pendingFor(integration.id, start.externalKey);
-    if (first !== undefined) return this.decided(start, integration, "pending", `waiting for delivery ${first} of the same issue`);
-    return this.apply(delivery, start, integration);
+    const deliveries = tx.deliveries;
+    const turn = start.externalKey ?? start.identity;
+    if (turn !== null) await deliveries.lockJudging(start.provider!, integration.id, turn);
+    const earlier = start.identity ? await deliveries.appliedBefore(start.provider!, integration.id, start.identity) : undefined;
+    if (earlier !== undefined) return this.decided(tx, start, integration, "ignored", `redelivery of delivery ${earlier}`);
+    if (waiting !== undefined) return this.decided(tx, start, integration, "pending", waiting);
+    const first = start.externalKey === null ? undefined : await deliveries.pendingFor(integration.id, start.externalKey);
+    if (first !== undefined) return this.decided(tx, start, integration, "pending", `waiting for delivery ${first} of the same issue`);
+    return this.apply(tx, delivery, start, integration);
   }
 
-  private decided(start: DeliveryStart, integration: IntegrationRow | null, outcome: DeliveryOutcome, reason: string, status: number | null = verdictOf(outcome)): Answer {
+  private async decided(tx: Store, start: DeliveryStart, integration: IntegrationRow | null, outcome: DeliveryOutcome, reason: string, status: number | null = verdictOf(outcome)): Promise<Answer> {
     const end = { integrationId: integration?.id ?? null, event: null, verdict: status, outcome, reason, changes: [] };
-    return { status, outcome, reason, delivery: this.store.deliveries.record({ ...start, ...end }) };
+    return { status, outcome, reason, delivery: await tx.deliveries.record({ ...start, ...end }) };
   }
 
   /** Through the one pipeline; the delivery row and its changes in one transaction (rule 6.1). */
-  private apply(delivery: Delivery, start: DeliveryStart, integration: IntegrationRow, pendingId?: number): Answer {
+  private async apply(tx: Store, delivery: Delivery, start: DeliveryStart, integration: IntegrationRow, pendingId?: number): Promise<Answer> {
     let id = pendingId ?? 0;
     const resolved = { ...delivery, resolved: integration };
-    const outcome = processDelivery(this.store, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
-      begin: () => pendingId ?? (id = this.store.deliveries.begin(start)),
+    const outcome = await processDelivery(tx, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
+      begin: async (scope) => pendingId ?? (id = await scope.deliveries.begin(start)),
       // The authenticated integration, even when the pipeline rejected the payload before naming
       // one: replay --delivery tells verified deliveries by it. A pending one keeps the 202 it got.
-      finish: (deliveryId, o) =>
-        this.store.deliveries.finish(
+      finish: (scope, deliveryId, o) =>
+        scope.deliveries.finish(
           deliveryId,
           { integrationId: integration.id, event: o.event, verdict: pendingId ? 202 : verdictOf(o.outcome), outcome: o.outcome, reason: o.reason, changes: o.changes },
           pendingId ? null : start.body,

@@ -57,7 +57,7 @@ export class PendingRunner {
   private async round(): Promise<void> {
     const held = new Set<string>();
     for (let after = 0; !this.stopped; ) {
-      const rows = this.store.deliveries.pending(after, PAGE);
+      const rows = await this.store.deliveries.pending(after, PAGE);
       if (rows.length === 0) return;
       for (const row of rows) {
         after = row.id;

@@ -1,32 +1,49 @@
 import type { Store } from "../store/store.js";
 import { WalSync } from "../store/wal-sync.js";
 
+/** A write waiting for its batch, and how to answer it. */
+interface Queued {
+  write: (tx: Store) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * The receiver's delivery queue: group commit, durability, and order where it matters.
  *
- * Group commit: the writes queued while the event loop was busy run in one transaction, in the
- * order they were queued, and each learns its result only once that transaction is on disk. The
+ * Group commit: the writes queued while the event loop was busy, or while the batch before was
+ * being applied, run in one transaction, one after the other in the order they were queued, and
+ * each learns its result only once that transaction is on disk; batches run one at a time. The
  * WAL sync runs off the event loop, so the next batch is applied while the disk works, and one
- * sync serves every batch committed before it started. A write that fails alone fails alone; when
- * SQLite has rolled the whole transaction back, every write of the batch fails.
+ * sync serves every batch committed before it started. PostgreSQL has no WAL file here to sync:
+ * its COMMIT returns once the server made the transaction durable, so a batch is answered as soon
+ * as its transaction resolves. A write that fails alone fails alone; when SQLite has rolled the
+ * whole transaction back, every write of the batch fails.
  *
  * Order: deliveries for one external issue are queued in arrival order, each once the one
  * before it is queued (not committed); deliveries for other issues do not wait for them, so a
  * slow Jira user lookup holds back only its own issue.
  */
 export class DeliveryQueue {
-  private queued: { write: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private queued: Queued[] = [];
+  /** Whether batches are being applied: what is queued meanwhile is the next batch. */
+  private flushing = false;
   private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly wal: WalSync;
+  /** Undefined on PostgreSQL: no WAL file to sync, its COMMIT is durable once it returns. */
+  private readonly wal: WalSync | undefined;
 
   constructor(private readonly store: Store) {
-    this.wal = WalSync.open(store.path);
+    this.wal = store.file === undefined ? undefined : WalSync.open(store.file);
   }
 
-  /** Runs write in the next batch's transaction; resolves once that transaction is durable. */
-  commit<T>(write: () => T): Promise<T> {
+  /**
+   * Runs write, with the Store of the next batch's transaction; resolves once that transaction is
+   * durable. PostgreSQL may run a transaction again (after a deadlock): write must change nothing
+   * but the store.
+   */
+  commit<T>(write: (tx: Store) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queued.length === 0) setImmediate(() => this.flush());
+      if (this.queued.length === 0 && !this.flushing) setImmediate(() => void this.flush());
       this.queued.push({ write, resolve: resolve as (v: unknown) => void, reject });
     });
   }
@@ -46,9 +63,22 @@ export class DeliveryQueue {
     return next;
   }
 
-  private flush(): void {
-    const batch = this.queued;
-    this.queued = [];
+  /** Applies the batches queued, one transaction each, until none is left. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queued.length > 0) {
+        const batch = this.queued;
+        this.queued = [];
+        await this.apply(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** One batch in one transaction; its writes are answered once it is durable. Never throws. */
+  private async apply(batch: Queued[]): Promise<void> {
     type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
     const settle = (results: Result[]) =>
       batch.forEach((b, i) => {
@@ -58,21 +88,24 @@ export class DeliveryQueue {
       });
     let results: Result[];
     try {
-      results = this.store.inTransaction(() =>
-        this.store.applying(() =>
-          batch.map(({ write }): Result => {
+      results = await this.store.inTransaction((tx) =>
+        tx.applying(async () => {
+          const out: Result[] = [];
+          for (const { write } of batch) {
             try {
-              return { ok: true, value: write() };
+              out.push({ ok: true, value: await write(tx) });
             } catch (error) {
-              if (!this.store.transactionOpen) throw error;
-              return { ok: false, error };
+              if (!tx.transactionOpen) throw error;
+              out.push({ ok: false, error });
             }
-          }),
-        ),
+          }
+          return out;
+        }),
       );
     } catch (error) {
       return settle(batch.map(() => ({ ok: false, error })));
     }
+    if (!this.wal) return settle(results);
     this.wal.sync().then(
       () => settle(results),
       (error: unknown) => settle(batch.map(() => ({ ok: false, error }))),
@@ -80,6 +113,6 @@ export class DeliveryQueue {
   }
 
   close(): void {
-    this.wal.close();
+    this.wal?.close();
   }
 }

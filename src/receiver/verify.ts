@@ -6,7 +6,7 @@ import type { Headers, ProviderName } from "../providers/types.js";
 import type { IntegrationRow } from "../store/integrations-repo.js";
 import type { JiraWebhookAuth, JiraWebhookAuthMode } from "../store/jira-webhook-auth-repo.js";
 
-export type FindIntegration = (externalId: string) => IntegrationRow | undefined;
+export type FindIntegration = (externalId: string) => Promise<IntegrationRow | undefined>;
 
 export type Verified = { ok: true; integration: IntegrationRow } | { ok: false; status: 400 | 401; reason: string };
 
@@ -35,8 +35,8 @@ export const sameSecret = (given: string, expected: string): boolean => timingSa
 const missingHeader = (name: string): string => `missing ${name} header`;
 const wrongHeader = (name: string): string => `wrong ${name} header`;
 
-function find(lookup: FindIntegration, provider: ProviderName, externalId: string): IntegrationRow | undefined {
-  const row = lookup(externalId);
+async function find(lookup: FindIntegration, provider: ProviderName, externalId: string): Promise<IntegrationRow | undefined> {
+  const row = await lookup(externalId);
   return row?.provider === provider ? row : undefined;
 }
 
@@ -48,12 +48,12 @@ const UNKNOWN_ID_SECRET = randomBytes(32).toString("base64url");
  * Rules 2.1 and 2.2: the integration named by the payload, then its secret in constant time. An
  * unknown id is refused 401 like a wrong secret (Sentry answers 400 "Integration does not exist").
  */
-export function verifyVsts(body: unknown, sharedSecret: string | undefined, lookup: FindIntegration): Verified {
+export async function verifyVsts(body: unknown, sharedSecret: string | undefined, lookup: FindIntegration): Promise<Verified> {
   const containers = isObject(body) ? body.resourceContainers : undefined;
   const collection = isObject(containers) ? containers.collection : undefined;
   const id = isObject(collection) ? collection.id : undefined;
   if (typeof id !== "string" || !id) return refuse(400, "payload has no resourceContainers.collection.id");
-  const integration = find(lookup, "vsts", id);
+  const integration = await find(lookup, "vsts", id);
   if (!sharedSecret) return refuse(401, missingHeader("shared-secret"));
   if (!sameSecret(sharedSecret, integration?.webhookSecret ?? UNKNOWN_ID_SECRET) || !integration) return refuse(401, wrongHeader("shared-secret"));
   return { ok: true, integration };
@@ -64,7 +64,7 @@ export interface JiraSigning {
   /** The `X-Hub-Signature` header as sent. */
   signature: string | undefined;
   bytes: Buffer;
-  authOf: (integrationId: number) => JiraWebhookAuth;
+  authOf: (integrationId: number) => Promise<JiraWebhookAuth>;
 }
 
 export const SIGNATURE_HEADER = "X-Hub-Signature";
@@ -85,22 +85,22 @@ function accepts(auth: JiraWebhookAuth, form: JiraWebhookAuthMode, nowMs: number
  * verified by signature alone. A signature header reaching an integration still on JWTs (a
  * secret an admin set by hand) is not what it was told to trust: the JWT decides.
  */
-export function verifyJira(token: string, nowMs: number, lookup: FindIntegration, signing?: JiraSigning): Verified {
+export async function verifyJira(token: string, nowMs: number, lookup: FindIntegration, signing?: JiraSigning): Promise<Verified> {
   if (signing?.signature !== undefined) {
     const decoded = decodeJwt(token);
     const named = decoded.ok ? decoded.claims.id : safeDecode(token);
-    const integration = typeof named === "string" && named ? find(lookup, "jira", named) : undefined;
-    if (!integration || accepts(signing.authOf(integration.id), "signature", nowMs)) {
+    const integration = typeof named === "string" && named ? await find(lookup, "jira", named) : undefined;
+    if (!integration || accepts(await signing.authOf(integration.id), "signature", nowMs)) {
       // An unknown integration is compared against a secret no sender knows: a wrong signature.
       const expected = jiraSignature(signing.bytes, integration?.webhookSecret ?? UNKNOWN_ID_SECRET);
       if (!timingSafeEqual(mac(signing.signature.trim().toLowerCase()), mac(expected)) || !integration) return refuse(401, wrongHeader(SIGNATURE_HEADER));
       return { ok: true, integration };
     }
   }
-  const verified = verifyJiraJwt(token, nowMs, lookup);
+  const verified = await verifyJiraJwt(token, nowMs, lookup);
   // Jira 10's URL names the integration instead of carrying a JWT: unsigned, it is a missing header.
-  const named = verified.ok ? verified.integration : decodeJwt(token).ok ? undefined : find(lookup, "jira", safeDecode(token));
-  if (named && signing && !accepts(signing.authOf(named.id), "jwt", nowMs)) return refuse(401, missingHeader(SIGNATURE_HEADER));
+  const named = verified.ok ? verified.integration : decodeJwt(token).ok ? undefined : await find(lookup, "jira", safeDecode(token));
+  if (named && signing && !accepts(await signing.authOf(named.id), "jwt", nowMs)) return refuse(401, missingHeader(SIGNATURE_HEADER));
   return verified;
 }
 
@@ -117,13 +117,13 @@ function safeDecode(segment: string): string {
  * until verifyJwt (HS256 only, exp/nbf) accepts the token under that secret. An unknown id is
  * refused as a bad signature, so the receiver does not tell which ids exist.
  */
-function verifyJiraJwt(token: string, nowMs: number, lookup: FindIntegration): Verified {
+async function verifyJiraJwt(token: string, nowMs: number, lookup: FindIntegration): Promise<Verified> {
   if (!token) return refuse(400, "no token in the URL");
   const decoded = decodeJwt(token);
   if (!decoded.ok) return refuse(400, decoded.reason);
   const id = decoded.claims.id;
   if (typeof id !== "string" || !id) return refuse(400, "token has no id claim");
-  const integration = find(lookup, "jira", id);
+  const integration = await find(lookup, "jira", id);
   // An unknown id fails exactly where a known one with a wrong key does (algorithm, then signature).
   const verified = verifyJwt(token, integration?.webhookSecret ?? UNKNOWN_ID_SECRET, nowMs);
   if (!verified.ok) return refuse(400, verified.reason);

@@ -25,25 +25,6 @@ export function isBusy(err: unknown): boolean {
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
-/**
- * Runs one immediate transaction (begin runs BEGIN IMMEDIATE, then body), starting it again for as
- * long as BEGIN finds another writer holding the lock: contention makes a writer wait its turn,
- * never fail. A busy error from inside body is not retried (body may have done other work).
- */
-export function waitForWriteLock<T>(begin: (body: () => T) => T, body: () => T): T {
-  for (;;) {
-    let began = false;
-    try {
-      return begin(() => {
-        began = true;
-        return body();
-      });
-    } catch (err) {
-      if (began || !isBusy(err)) throw err;
-    }
-  }
-}
-
 const noStore = (path: string, what: string) =>
   new StoreError(`${what} ${resolve(path)}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path");
 
@@ -64,8 +45,8 @@ export function openDb(path: string, opts: OpenOptions = {}): Db {
   }
   try {
     if (!opts.readonly) db.pragma("journal_mode = WAL");
-    // Readers (WAL: only around a checkpoint or recovery) and each try at the write lock wait this
-    // long; a writer then tries again (waitForWriteLock), however long the others hold it.
+    // Readers (WAL: only around a checkpoint or recovery) wait this long; a writer's BEGIN waits
+    // without it, off the thread (SqliteBackend.beginWrite), however long the others hold the lock.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma("foreign_keys = ON");
     // In WAL mode NORMAL is safe against a crash of the process; replay's input is the durable

@@ -1,7 +1,7 @@
 import type { ShownChange, Source } from "../engine/types.js";
 import type { Headers, ProviderName } from "../providers/types.js";
-import type { Db } from "./db.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
+import type { Sql } from "./sql.js";
 
 export type DeliveryOutcome = "applied" | "ignored" | "rejected" | "pending";
 
@@ -72,95 +72,100 @@ const VIEW = `
 /** Refused or rejected: `deliveries --failed`, and what `deliveries prune --keep-failed` keeps. */
 export const FAILED = `(outcome = 'rejected' OR verdict >= 400)`;
 
+/**
+ * A LIMIT that keeps every row: PostgreSQL refuses SQLite's LIMIT -1, and SQLite PostgreSQL's
+ * LIMIT NULL; both take this number.
+ */
+export const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
 // A row begun inside the pipeline's transaction holds this until finish() in the same
 // transaction, so no reader ever sees it.
 const UNFINISHED: DeliveryEnd = { integrationId: null, event: null, verdict: null, outcome: "rejected", reason: null, changes: [] };
 
-/** The delivery log of `serve` (rule 6.1); every statement prepared once per connection. */
-export class DeliveriesRepo {
-  private readonly insert;
-  private readonly update;
-  private readonly applied;
-  private readonly listed;
-  private readonly one;
-  private readonly pendingRows;
-  private readonly firstPending;
-  private readonly stillPending;
-  private readonly waiting;
+const INSERT = `
+  INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, external_key, event, headers, body, body_size, body_sha256, verdict, outcome, reason, changes)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
+const UPDATE = `
+  UPDATE deliveries SET integration_id = ?, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = coalesce(?, body)
+  WHERE id = ?`;
+// Advisory locks live for the transaction; the integration and hashtext of provider:key name one.
+const LOCK_JUDGING = `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?)) AS locked`;
+// A pending delivery counts as received: its redelivery must not be applied beside it.
+const APPLIED = `
+  SELECT id FROM deliveries
+  WHERE provider = ? AND identity = ? AND integration_id = ? AND outcome IN ('applied', 'pending')
+  ORDER BY id LIMIT 1`;
+// Newest last; the limit keeps the newest N. PostgreSQL before 16 wants the subquery named.
+const LISTED = `
+  SELECT * FROM (SELECT ${VIEW}
+    WHERE (? = 0 OR ${FAILED}) AND (? = 0 OR d.outcome = 'pending')
+    ORDER BY d.id DESC LIMIT ?) AS newest
+  ORDER BY id`;
+const ONE = `SELECT d.headers, d.body, d.body_size AS bodySize, ${VIEW} WHERE d.id = ?`;
+const PENDING_ROWS = `
+  SELECT d.headers, d.body, d.body_size AS bodySize, d.integration_id AS integrationId, d.external_key AS externalKey, d.attempts, ${VIEW}
+  WHERE d.outcome = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?`;
+const FIRST_PENDING = `SELECT id FROM deliveries WHERE outcome = 'pending' AND integration_id = ? AND external_key = ? ORDER BY id LIMIT 1`;
+const STILL_PENDING = `SELECT id FROM deliveries WHERE id = ? AND outcome = 'pending'`;
+const WAITING = `UPDATE deliveries SET reason = ?, attempts = attempts + 1 WHERE id = ? AND outcome = 'pending'`;
 
+/** The delivery log of `serve` (rule 6.1). */
+export class DeliveriesRepo {
   constructor(
-    db: Db,
+    private readonly sql: Sql,
     private readonly ids: SnowflakeIds,
-  ) {
-    this.insert = db.prepare<
-      [number, string, string, string | null, string | null, number | null, string | null, string | null, string | null, string, Buffer | null, number | null, string | null, number | null, string, string | null, string]
-    >(`
-      INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, external_key, event, headers, body, body_size, body_sha256, verdict, outcome, reason, changes)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.update = db.prepare<[number | null, string | null, number | null, string, string | null, string, Buffer | null, number]>(`
-      UPDATE deliveries SET integration_id = ?, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = coalesce(?, body)
-      WHERE id = ?`);
-    // A pending delivery counts as received: its redelivery must not be applied beside it.
-    this.applied = db.prepare<[string, string, number], { id: number }>(`
-      SELECT id FROM deliveries
-      WHERE provider = ? AND identity = ? AND integration_id = ? AND outcome IN ('applied', 'pending')
-      ORDER BY id LIMIT 1`);
-    // Newest last; the limit keeps the newest N.
-    this.listed = db.prepare<[number, number, number], Row>(`
-      SELECT * FROM (SELECT ${VIEW}
-        WHERE (? = 0 OR ${FAILED}) AND (? = 0 OR d.outcome = 'pending')
-        ORDER BY d.id DESC LIMIT ?)
-      ORDER BY id`);
-    this.one = db.prepare<[number], FullRow>(`SELECT d.headers, d.body, d.body_size AS bodySize, ${VIEW} WHERE d.id = ?`);
-    this.pendingRows = db.prepare<[number, number], PendingRow>(`
-      SELECT d.headers, d.body, d.body_size AS bodySize, d.integration_id AS integrationId, d.external_key AS externalKey, d.attempts, ${VIEW}
-      WHERE d.outcome = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?`);
-    this.firstPending = db.prepare<[number, string], { id: number }>(
-      `SELECT id FROM deliveries WHERE outcome = 'pending' AND integration_id = ? AND external_key = ? ORDER BY id LIMIT 1`,
-    );
-    this.stillPending = db.prepare<[number], { id: number }>(`SELECT id FROM deliveries WHERE id = ? AND outcome = 'pending'`);
-    this.waiting = db.prepare<[string, number]>(`UPDATE deliveries SET reason = ?, attempts = attempts + 1 WHERE id = ? AND outcome = 'pending'`);
-  }
+  ) {}
 
   /**
    * Inserts the row and returns its id, the activity rows' delivery_id; finish() completes it.
    * The body is written by finish() only: an UPDATE rewrites the whole record, overflow pages
    * and all, so a body inserted here would be written to the WAL twice per delivery.
    */
-  begin(d: DeliveryStart): number {
+  begin(d: DeliveryStart): Promise<number> {
     return this.record({ ...d, ...UNFINISHED, body: null });
   }
 
   /** Completes a row; a null body keeps the one stored (a pending delivery applied later). */
-  finish(id: number, e: DeliveryEnd, body: Buffer | null): void {
-    this.update.run(e.integrationId, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, id);
+  async finish(id: number, e: DeliveryEnd, body: Buffer | null): Promise<void> {
+    await this.sql.run(UPDATE, [e.integrationId, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, id]);
   }
 
   /** A delivery decided at once (refused, a redelivery, pending): one row, nothing else written. */
-  record(d: DeliveryStart & DeliveryEnd): number {
+  record(d: DeliveryStart & DeliveryEnd): Promise<number> {
     const headers = JSON.stringify(d.headers);
     const changes = JSON.stringify(d.changes);
     return insertWithId(this.ids, "delivery", (id) =>
-      this.insert.run(
+      this.sql.run(INSERT, [
         id, d.receivedAt, d.source, d.route, d.provider, d.integrationId, d.identity, d.externalKey, d.event, headers,
         d.body, d.bodySize, d.bodySha256, d.verdict, d.outcome, d.reason, changes,
-      ),
+      ]),
     );
   }
 
   /** Rule 6.2: the first applied (or pending) delivery of this integration with the same identity. */
-  appliedBefore(provider: ProviderName, integrationId: number, identity: string): number | undefined {
-    return this.applied.get(provider, identity, integrationId)?.id;
+  /**
+   * Holds, until this transaction ends, the right to judge deliveries of one external issue (or,
+   * without one, of one notification): the redelivery check, the pending check, the revision guard
+   * and the apply read what the others wrote, so two receivers of one PostgreSQL store must take
+   * turns. On SQLite the write lock already makes every transaction take its turn.
+   */
+  async lockJudging(provider: ProviderName, integrationId: number, key: string): Promise<void> {
+    if (this.sql.dialect === "postgres") await this.sql.get(LOCK_JUDGING, [integrationId, `${provider}:${key}`]);
+  }
+
+  async appliedBefore(provider: ProviderName, integrationId: number, identity: string): Promise<number | undefined> {
+    return (await this.sql.get<{ id: number }>(APPLIED, [provider, identity, integrationId]))?.id;
   }
 
   /** Rule 10.4: the oldest delivery still pending for this external issue, which a later one must wait for. */
-  pendingFor(integrationId: number, externalKey: string): number | undefined {
-    return this.firstPending.get(integrationId, externalKey)?.id;
+  async pendingFor(integrationId: number, externalKey: string): Promise<number | undefined> {
+    return (await this.sql.get<{ id: number }>(FIRST_PENDING, [integrationId, externalKey]))?.id;
   }
 
   /** Pending deliveries after the given id, oldest first. */
-  pending(after = 0, limit = 100): PendingDelivery[] {
-    return this.pendingRows.all(after, limit).map(({ headers, body, bodySize, ...rest }) => ({
+  async pending(after = 0, limit = 100): Promise<PendingDelivery[]> {
+    return (await this.sql.all<PendingRow>(PENDING_ROWS, [after, limit])).map(({ headers, body, bodySize, ...rest }) => ({
       ...view(rest),
       headers: JSON.parse(headers) as Headers,
       body,
@@ -172,21 +177,21 @@ export class DeliveriesRepo {
   }
 
   /** Whether it is still pending: another receiver on the same store may have applied it. */
-  isPending(id: number): boolean {
-    return this.stillPending.get(id) !== undefined;
+  async isPending(id: number): Promise<boolean> {
+    return (await this.sql.get<{ id: number }>(STILL_PENDING, [id])) !== undefined;
   }
 
   /** Another try that could not apply it: why it still waits. */
-  stillWaiting(id: number, reason: string): void {
-    this.waiting.run(reason, id);
+  async stillWaiting(id: number, reason: string): Promise<void> {
+    await this.sql.run(WAITING, [reason, id]);
   }
 
-  list(filter: { failed?: boolean; pending?: boolean; limit?: number } = {}): DeliveryView[] {
-    return this.listed.all(filter.failed ? 1 : 0, filter.pending ? 1 : 0, filter.limit ?? -1).map(view);
+  async list(filter: { failed?: boolean; pending?: boolean; limit?: number } = {}): Promise<DeliveryView[]> {
+    return (await this.sql.all<Row>(LISTED, [filter.failed ? 1 : 0, filter.pending ? 1 : 0, filter.limit ?? NO_LIMIT])).map(view);
   }
 
-  get(id: number): StoredDelivery | undefined {
-    const row = this.one.get(id);
+  async get(id: number): Promise<StoredDelivery | undefined> {
+    const row = await this.sql.get<FullRow>(ONE, [id]);
     if (!row) return undefined;
     const { headers, body, bodySize, ...rest } = row;
     return { ...view(rest), headers: JSON.parse(headers) as Headers, body, bodySize };

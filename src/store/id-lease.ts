@@ -7,14 +7,12 @@ export interface IdLeaseOptions {
   holder: string;
   /** Milliseconds since the Unix epoch. */
   now: () => number;
-  /** Blocks the thread (the store's callers are synchronous) while every worker is leased. */
-  sleep: (ms: number) => void;
+  /** Waits while every worker is leased. */
+  sleep: (ms: number) => Promise<void>;
   /** One line for the user, said once when a wait for a free worker passes a second. */
   log: (line: string) => void;
-  /** Runs fn as one immediate transaction of its own, waiting for the write lock as long as it takes. */
-  alone: <T>(fn: () => T) => T;
-  /** Whether the connection is inside a caller's transaction now. */
-  inTransaction: () => boolean;
+  /** Runs fn as one write transaction of its own, waiting for the write lock as long as it takes. */
+  alone: <T>(fn: (repo: IdLeasesRepo) => Promise<T>) => Promise<T>;
   ttlMs?: number;
   renewEveryMs?: number;
 }
@@ -51,10 +49,7 @@ export class IdLease implements WorkerSource {
   private readonly ttl: number;
   private readonly renewEvery: number;
 
-  constructor(
-    private readonly repo: IdLeasesRepo,
-    private readonly o: IdLeaseOptions,
-  ) {
+  constructor(private readonly o: IdLeaseOptions) {
     this.ttl = o.ttlMs ?? LEASE_TTL_MS;
     this.renewEvery = o.renewEveryMs ?? LEASE_RENEW_EVERY_MS;
   }
@@ -68,16 +63,16 @@ export class IdLease implements WorkerSource {
    * Takes a worker number, or renews the one held when it is due; call outside any transaction.
    * While all are held by others, waits (polling with backoff) until one is given back or runs out.
    */
-  prepare(): void {
+  async prepare(): Promise<void> {
     if (this.worker !== undefined && this.expiresAt - this.o.now() > this.ttl - this.renewEvery) return;
-    if (this.worker !== undefined && this.renew()) return;
+    if (this.worker !== undefined && (await this.renew())) return;
     const started = this.o.now();
     let backoff = FIRST_BACKOFF_MS;
     let said = false;
     for (;;) {
       const now = this.o.now();
       const expiresAt = now + this.ttl;
-      const worker = this.o.alone(() => this.repo.take(this.o.holder, now, expiresAt, WORKERS));
+      const worker = await this.o.alone((repo) => repo.take(this.o.holder, now, expiresAt, WORKERS));
       if (worker !== undefined) return this.hold(worker, expiresAt);
       if (!said && now - started >= SAY_WAITING_AFTER_MS) {
         said = true;
@@ -85,7 +80,7 @@ export class IdLease implements WorkerSource {
           `hooksync: waiting for a free id worker (all ${WORKERS} of this store's are leased by other hooksync processes writing it; at most ${WORKERS} write at once)`,
         );
       }
-      this.o.sleep(backoff);
+      await this.o.sleep(backoff);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
@@ -95,34 +90,34 @@ export class IdLease implements WorkerSource {
     return this.worker !== undefined && this.expiresAt - this.o.now() >= this.ttl / 2;
   }
 
+  /**
+   * Ids are made only inside a write transaction, which prepared the lease before it began; the
+   * lease cannot be written inside one (a rollback would undo it), and fresh() gave the
+   * transaction half the lease's time, so only one that ran for over half a minute runs out.
+   */
   workerAt(ms: number): number {
-    if (this.worker === undefined || ms >= this.expiresAt) {
-      // Inside a transaction the lease cannot be written safely: fresh() gave that transaction
-      // half the lease's time, so only one that ran for over half a minute gets here.
-      if (this.o.inTransaction()) {
-        throw new StoreError("the id worker lease ran out during one transaction", "a write transaction ran for over half a minute; run it again");
-      }
-      this.prepare();
-      if (ms >= this.expiresAt) throw new StoreError("the id clock ran a lease's length ahead of time", "more ids were asked for than 128 a millisecond can give");
+    if (this.worker === undefined) throw new Error("an id was asked for outside Store.inTransaction");
+    if (ms >= this.expiresAt) {
+      throw new StoreError("the id worker lease ran out during one transaction", "a write transaction ran for over half a minute, or asked for more ids than 128 a millisecond give; run it again");
     }
     this.lastIdMs = Math.max(this.lastIdMs, ms);
     return this.worker!;
   }
 
   /** Gives the worker number back (Store.close); ids handed out so far stay this process's alone. */
-  release(): void {
+  async release(): Promise<void> {
     this.stopTimer();
     const worker = this.worker;
     if (worker === undefined) return;
     this.worker = undefined;
-    this.o.alone(() => this.repo.release(worker, this.o.holder, this.lastIdMs + 1));
+    await this.o.alone((repo) => repo.release(worker, this.o.holder, this.lastIdMs + 1));
   }
 
   /** Renews the lease held; false (and no lease held) when it was lost to another process. */
-  private renew(): boolean {
-    const now = this.o.now();
-    const expiresAt = now + this.ttl;
-    if (this.o.alone(() => this.repo.renew(this.worker!, this.o.holder, expiresAt))) {
+  private async renew(): Promise<boolean> {
+    const worker = this.worker!;
+    const expiresAt = this.o.now() + this.ttl;
+    if (await this.o.alone((repo) => repo.renew(worker, this.o.holder, expiresAt))) {
       this.expiresAt = expiresAt;
       return true;
     }
@@ -135,8 +130,9 @@ export class IdLease implements WorkerSource {
     this.worker = worker;
     this.expiresAt = expiresAt;
     if (this.timer) return;
+    // A renewal is a transaction of its own: on SQLite it waits for the one open to end.
     this.timer = setInterval(() => {
-      if (this.worker !== undefined && !this.o.inTransaction()) this.renew();
+      if (this.worker !== undefined) this.renew().catch(() => {});
     }, this.renewEvery);
     this.timer.unref();
   }

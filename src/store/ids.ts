@@ -91,21 +91,15 @@ export function parseId(id: number): IdParts {
  */
 export const ID_ATTEMPTS = 5;
 
-/** Runs insert(id) with fresh ids until one is free; a clear error after ID_ATTEMPTS collisions. */
-export function insertWithId(ids: SnowflakeIds, table: string, insert: (id: number) => void): number {
-  for (let attempt = 1; ; attempt++) {
+/**
+ * Runs insert(id) with fresh ids until one is free; a clear error after ID_ATTEMPTS collisions.
+ * insert writes `INSERT ... ON CONFLICT (id) DO NOTHING` and resolves to the rows it changed: a
+ * taken id changes none, on both backends, and leaves a PostgreSQL transaction usable.
+ */
+export async function insertWithId(ids: SnowflakeIds, table: string, insert: (id: number) => Promise<number>): Promise<number> {
+  for (let attempt = 1; attempt <= ID_ATTEMPTS; attempt++) {
     const id = ids.next();
-    try {
-      insert(id);
-      return id;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== "SQLITE_CONSTRAINT_PRIMARYKEY" || attempt >= ID_ATTEMPTS) {
-        if (code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-          throw new Error(`could not find a free ${table} id after ${ID_ATTEMPTS} tries: is another writer using the same id worker?`);
-        }
-        throw err;
-      }
-    }
+    if ((await insert(id)) > 0) return id;
   }
+  throw new Error(`could not find a free ${table} id after ${ID_ATTEMPTS} tries: is another writer using the same id worker?`);
 }

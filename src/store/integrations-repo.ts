@@ -1,6 +1,6 @@
 import type { ProviderName } from "../providers/types.js";
-import type { Db } from "./db.js";
 import type { ReadMemo } from "./read-memo.js";
+import type { Sql } from "./sql.js";
 
 export interface IntegrationRow {
   id: number;
@@ -12,36 +12,29 @@ export interface IntegrationRow {
 }
 
 const COLUMNS = `id, provider, external_id AS externalId, name, base_url AS baseUrl, webhook_secret AS webhookSecret`;
+const BY_EXTERNAL_ID = `SELECT ${COLUMNS} FROM integrations WHERE external_id = ?`;
+const OF_PROVIDER = `SELECT ${COLUMNS} FROM integrations WHERE provider = ? ORDER BY external_id LIMIT 2`;
+const EVERYTHING = `SELECT ${COLUMNS} FROM integrations ORDER BY provider, external_id`;
 
 export class IntegrationsRepo {
-  private readonly byId;
-  private readonly ofProvider;
-  private readonly everything;
-
   constructor(
-    db: Db,
+    private readonly sql: Sql,
     private readonly memo: ReadMemo,
-  ) {
-    this.byId = db.prepare<[string], IntegrationRow>(`SELECT ${COLUMNS} FROM integrations WHERE external_id = ?`);
-    this.ofProvider = db.prepare<[string], IntegrationRow>(
-      `SELECT ${COLUMNS} FROM integrations WHERE provider = ? ORDER BY external_id LIMIT 2`,
-    );
-    this.everything = db.prepare<[], IntegrationRow>(`SELECT ${COLUMNS} FROM integrations ORDER BY provider, external_id`);
-  }
+  ) {}
 
-  byExternalId(externalId: string): IntegrationRow | undefined {
-    return this.memo.get(`integration:${externalId}`, () => this.byId.get(externalId));
+  byExternalId(externalId: string): Promise<IntegrationRow | undefined> {
+    return this.memo.get(`integration:${externalId}`, () => this.sql.get<IntegrationRow>(BY_EXTERNAL_ID, [externalId]));
   }
 
   /** The integration of that provider when it is the only one, else undefined. */
-  onlyOf(provider: ProviderName): IntegrationRow | undefined {
-    return this.memo.get(`only:${provider}`, () => {
-      const rows = this.ofProvider.all(provider);
+  onlyOf(provider: ProviderName): Promise<IntegrationRow | undefined> {
+    return this.memo.get(`only:${provider}`, async () => {
+      const rows = await this.sql.all<IntegrationRow>(OF_PROVIDER, [provider]);
       return rows.length === 1 ? rows[0] : undefined;
     });
   }
 
-  all(): IntegrationRow[] {
-    return this.everything.all();
+  all(): Promise<IntegrationRow[]> {
+    return this.sql.all<IntegrationRow>(EVERYTHING);
   }
 }

@@ -1,29 +1,24 @@
-import type { Db } from "./db.js";
+import type { Sql } from "./sql.js";
 
 export interface CachedJiraUser {
   email: string | null;
   fetchedAt: string;
 }
 
+const ONE = `SELECT email, fetched_at AS fetchedAt FROM jira_users WHERE integration_id = ? AND user_key = ?`;
+const UPSERT = `
+  INSERT INTO jira_users (integration_id, user_key, email, fetched_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (integration_id, user_key) DO UPDATE SET email = excluded.email, fetched_at = excluded.fetched_at`;
+
 /** Emails Jira hid in webhooks and gave on lookup (rule 3.5), per integration and user key. */
 export class JiraUsersRepo {
-  private readonly one;
-  private readonly upsert;
+  constructor(private readonly sql: Sql) {}
 
-  constructor(db: Db) {
-    this.one = db.prepare<[number, string], CachedJiraUser>(
-      `SELECT email, fetched_at AS fetchedAt FROM jira_users WHERE integration_id = ? AND user_key = ?`,
-    );
-    this.upsert = db.prepare<[number, string, string | null, string]>(`
-      INSERT INTO jira_users (integration_id, user_key, email, fetched_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (integration_id, user_key) DO UPDATE SET email = excluded.email, fetched_at = excluded.fetched_at`);
+  get(integrationId: number, userKey: string): Promise<CachedJiraUser | undefined> {
+    return this.sql.get<CachedJiraUser>(ONE, [integrationId, userKey]);
   }
 
-  get(integrationId: number, userKey: string): CachedJiraUser | undefined {
-    return this.one.get(integrationId, userKey);
-  }
-
-  remember(integrationId: number, userKey: string, email: string | null, at: string): void {
-    this.upsert.run(integrationId, userKey, email, at);
+  async remember(integrationId: number, userKey: string, email: string | null, at: string): Promise<void> {
+    await this.sql.run(UPSERT, [integrationId, userKey, email, at]);
   }
 }

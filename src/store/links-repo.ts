@@ -1,4 +1,17 @@
-import type { Db } from "./db.js";
+import type { Sql } from "./sql.js";
+
+const ISSUE_BY_KEY = `SELECT id FROM issues WHERE key = ?`;
+const ONE = `SELECT 1 AS ok FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`;
+const INSERT = `INSERT INTO links (issue_id, integration_id, external_key) VALUES (?, ?, ?)
+  ON CONFLICT (integration_id, external_key, issue_id) DO NOTHING`;
+const REMOVE = `DELETE FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`;
+// member is 0 or 1 on both backends: a bare EXISTS would be a boolean on PostgreSQL.
+const REACH = `
+  SELECT o.slug AS organization,
+         CASE WHEN EXISTS (SELECT 1 FROM integration_organizations io WHERE io.integration_id = ? AND io.organization_id = o.id)
+              THEN 1 ELSE 0 END AS member
+  FROM issues i JOIN projects p ON p.id = i.project_id JOIN organizations o ON o.id = p.organization_id
+  WHERE i.id = ?`;
 
 /**
  * Links between local issues and external ones, written from the command line (the import file
@@ -6,51 +19,33 @@ import type { Db } from "./db.js";
  * the same (issue, integration, key) is never stored twice.
  */
 export class LinksRepo {
-  private readonly issueByKey;
-  private readonly one;
-  private readonly insert;
-  private readonly remove;
-  private readonly reach;
-
-  constructor(db: Db) {
-    this.issueByKey = db.prepare<[string], { id: number }>(`SELECT id FROM issues WHERE key = ?`);
-    this.one = db.prepare<[number, number, string], { ok: number }>(
-      `SELECT 1 AS ok FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`,
-    );
-    this.insert = db.prepare<[number, number, string]>(`INSERT OR IGNORE INTO links (issue_id, integration_id, external_key) VALUES (?, ?, ?)`);
-    this.remove = db.prepare<[number, number, string]>(`DELETE FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`);
-    this.reach = db.prepare<[number, number], { organization: string; member: number }>(`
-      SELECT o.slug AS organization,
-             EXISTS (SELECT 1 FROM integration_organizations io WHERE io.integration_id = ? AND io.organization_id = o.id) AS member
-      FROM issues i JOIN projects p ON p.id = i.project_id JOIN organizations o ON o.id = p.organization_id
-      WHERE i.id = ?`);
-  }
+  constructor(private readonly sql: Sql) {}
 
   /**
    * The issue's organization, when the integration does not belong to it: the engine only syncs
    * issues of the integration's organizations, so such a link would never change anything.
    */
-  outsideOrganization(issueId: number, integrationId: number): string | undefined {
-    const row = this.reach.get(integrationId, issueId);
+  async outsideOrganization(issueId: number, integrationId: number): Promise<string | undefined> {
+    const row = await this.sql.get<{ organization: string; member: number }>(REACH, [integrationId, issueId]);
     return row && row.member === 0 ? row.organization : undefined;
   }
 
   /** The row id of the local issue with that id (BACKEND-1), if there is one. */
-  issueId(key: string): number | undefined {
-    return this.issueByKey.get(key)?.id;
+  async issueId(key: string): Promise<number | undefined> {
+    return (await this.sql.get<{ id: number }>(ISSUE_BY_KEY, [key]))?.id;
   }
 
-  has(issueId: number, integrationId: number, externalKey: string): boolean {
-    return this.one.get(issueId, integrationId, externalKey) !== undefined;
+  async has(issueId: number, integrationId: number, externalKey: string): Promise<boolean> {
+    return (await this.sql.get<{ ok: number }>(ONE, [issueId, integrationId, externalKey])) !== undefined;
   }
 
   /** False when the link was already there. */
-  add(issueId: number, integrationId: number, externalKey: string): boolean {
-    return this.insert.run(issueId, integrationId, externalKey).changes > 0;
+  async add(issueId: number, integrationId: number, externalKey: string): Promise<boolean> {
+    return (await this.sql.run(INSERT, [issueId, integrationId, externalKey])) > 0;
   }
 
   /** False when there was no such link. */
-  delete(issueId: number, integrationId: number, externalKey: string): boolean {
-    return this.remove.run(issueId, integrationId, externalKey).changes > 0;
+  async delete(issueId: number, integrationId: number, externalKey: string): Promise<boolean> {
+    return (await this.sql.run(REMOVE, [issueId, integrationId, externalKey])) > 0;
   }
 }

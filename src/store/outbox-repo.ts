@@ -1,8 +1,8 @@
 import type { Change } from "../engine/types.js";
 import type { ProviderName } from "../providers/types.js";
-import type { Db } from "./db.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
 import type { ReadMemo } from "./read-memo.js";
+import type { Dialect, Sql } from "./sql.js";
 
 export type OutboxKind = "assignee" | "status" | "discord";
 export type OutboxState = "pending" | "done" | "failed";
@@ -84,110 +84,116 @@ export interface Failure {
 }
 
 // A row's claim is free when no sender holds it, or the holder's lease ran out (it died mid-send).
-const FREE = `(claimed_until IS NULL OR claimed_until <= @now)`;
+// Parameter: now.
+const FREE = (claimedUntil: string) => `(${claimedUntil} IS NULL OR ${claimedUntil} <= ?)`;
 // An older unsent row of the same target: the same external issue of the same integration, or for
-// a notification the same local issue. `extra` narrows what holds a row back.
+// a notification the same local issue. `extra` narrows what holds a row back; it appears twice.
 const OLDER = (extra: string) => `
   NOT EXISTS (SELECT 1 FROM outbox b WHERE o.kind != 'discord' AND b.state != 'done' AND b.id < o.id
               AND b.integration_id = o.integration_id AND b.external_key = o.external_key ${extra})
   AND NOT EXISTS (SELECT 1 FROM outbox b WHERE o.kind = 'discord' AND b.state != 'done' AND b.id < o.id
               AND b.kind = 'discord' AND b.issue_id = o.issue_id ${extra})`;
-const IN_FLIGHT = `AND b.claimed_by != @by AND b.claimed_until > @now`;
-// One statement a single sender wins: the inner SELECT picks (on PostgreSQL it becomes
-// SELECT ... FOR UPDATE SKIP LOCKED), the outer WHERE checks the claim is still free.
+// Parameters: by, now.
+const IN_FLIGHT = `AND b.claimed_by != ? AND b.claimed_until > ?`;
+/**
+ * Ends the SELECT that picks the row to claim: the one place the dialects differ here. SQLite has
+ * no FOR UPDATE and needs none: one writer at a time holds the database, so two claims never
+ * overlap. PostgreSQL runs senders at once: the pick locks the row it takes and skips rows another
+ * sender's pick holds, so no row is claimed twice, and a sender neither waits for another's claim
+ * to commit nor then finds its row taken and comes back empty while other rows are free.
+ */
+const LOCK: Record<Dialect, string> = { sqlite: "", postgres: "FOR UPDATE SKIP LOCKED" };
+// One statement a single sender wins: the inner SELECT picks, the outer WHERE checks the claim is
+// still free. Parameters: by, until, at, the pick's, now.
 const CLAIM = (pick: string) => `
-  UPDATE outbox SET claimed_by = @by, claimed_until = @until, attempts = attempts + 1, updated_at = @at
-  WHERE id = (${pick}) AND state != 'done' AND ${FREE}
+  UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1, updated_at = ?
+  WHERE id = (${pick}) AND state != 'done' AND ${FREE("claimed_until")}
   RETURNING id`;
-const PICK = (where: string) => `
+// The paused integrations' rows wait: a NOT IN list of one placeholder per paused integration, no
+// clause when none is (SQLite's json_each has no PostgreSQL twin, and a parameter is never an
+// array). Parameters: after, now, the paused integrations, the condition's.
+const PICK = (where: string, skipped: number, lock: string) => `
   SELECT o.id FROM outbox o
-  WHERE o.id > @after AND ${FREE.replace(/claimed_until/g, "o.claimed_until")}
-    AND (o.integration_id IS NULL OR o.integration_id NOT IN (SELECT value FROM json_each(@skip)))
+  WHERE o.id > ? AND ${FREE("o.claimed_until")}
+    ${skipped === 0 ? "" : `AND (o.integration_id IS NULL OR o.integration_id NOT IN (${Array(skipped).fill("?").join(", ")}))`}
     AND ${where}
-  ORDER BY o.id LIMIT 1`;
+  ORDER BY o.id LIMIT 1 ${lock}`;
+// Parameters: now.
+const DUE = `o.state = 'pending' AND o.next_attempt_at <= ? AND ${OLDER("")}`;
+// Parameters: by, now, by, now.
+const ANY = `o.state != 'done' AND ${OLDER(IN_FLIGHT)}`;
+// claim's statement by dialect. Parameters: by, until, at, id, by, now, by, now, now.
+const claimId = (lock: string) => CLAIM(`SELECT o.id FROM outbox o WHERE o.id = ? AND ${OLDER(IN_FLIGHT)} ${lock}`);
+const CLAIM_ID: Record<Dialect, string> = { sqlite: claimId(LOCK.sqlite), postgres: claimId(LOCK.postgres) };
+/**
+ * claimNext's statements by dialect, schedule or by hand, and how many integrations are paused:
+ * each text made once, so the backend's prepared statements (cached by text) are reused. Few
+ * integrations pause at once, so few texts are ever made.
+ */
+const claimNextTexts = new Map<string, string>();
+const claimNextText = (dialect: Dialect, due: boolean, skipped: number): string => {
+  const key = `${dialect}:${due}:${skipped}`;
+  let text = claimNextTexts.get(key);
+  if (text === undefined) claimNextTexts.set(key, (text = CLAIM(PICK(due ? DUE : ANY, skipped, LOCK[dialect]))));
+  return text;
+};
+
+const SUPERSEDE = `DELETE FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done'`;
+// The issue's links whose organization pushes this field to that integration, the origin left out
+// (IS DISTINCT FROM: a change from the CLI, origin null, leaves none out).
+const TARGETS = `
+  SELECT l.integration_id AS integrationId, l.external_key AS externalKey
+  FROM issues i
+  JOIN projects p ON p.id = i.project_id
+  JOIN links l ON l.issue_id = i.id
+  JOIN integration_organizations io ON io.integration_id = l.integration_id AND io.organization_id = p.organization_id
+  JOIN sync_settings s ON s.integration_id = l.integration_id AND s.organization_id = p.organization_id
+  WHERE i.id = ? AND l.integration_id IS DISTINCT FROM ?
+    AND (CASE ? WHEN 'assignee' THEN s.outbound_assignee ELSE s.outbound_status END) = 1
+  ORDER BY l.integration_id, l.external_key`;
+const INSERT = `
+  INSERT INTO outbox (id, kind, issue_id, integration_id, external_key, payload, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO NOTHING`;
+const CHANNEL = `SELECT webhook_id AS webhookId FROM notify_channels WHERE kind = 'discord'`;
+const ONE = `${SELECT} WHERE o.id = ?`;
+// The state, or every row when it is null (the column is never null): `? IS NULL` alone leaves
+// PostgreSQL unable to tell the parameter's type.
+const ROWS = `${SELECT} WHERE o.state = COALESCE(?, o.state) ORDER BY o.id`;
+// Parameters: id, by.
+const MINE = `WHERE id = ? AND claimed_by = ?`;
+// Parameters: at, id, by.
+const MARK_DONE = `UPDATE outbox SET state = 'done', last_error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = ? ${MINE}`;
+// Parameters: error, nextAttemptAt, now, now, giveUpBefore, at, id, by.
+const MARK_FAILED = `
+  UPDATE outbox SET last_error = ?, next_attempt_at = ?, failing_since = COALESCE(failing_since, ?),
+    state = CASE WHEN COALESCE(failing_since, ?) <= ? THEN 'failed' ELSE 'pending' END,
+    claimed_by = NULL, claimed_until = NULL, updated_at = ?
+  ${MINE} RETURNING state`;
+const REMOVE = `DELETE FROM outbox WHERE id = ? AND state != 'done'`;
+const MESSAGE = `SELECT message_id AS messageId FROM discord_messages WHERE issue_id = ? AND webhook_id = ?`;
+const SAVE_MESSAGE = `
+  INSERT INTO discord_messages (issue_id, webhook_id, message_id, updated_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (issue_id) DO UPDATE SET webhook_id = excluded.webhook_id, message_id = excluded.message_id, updated_at = excluded.updated_at`;
+const UPSERT_CHANNEL = `
+  INSERT INTO notify_channels (kind, webhook_id, created_at) VALUES ('discord', ?, ?)
+  ON CONFLICT (kind) DO UPDATE SET webhook_id = excluded.webhook_id, created_at = excluded.created_at`;
+const DELETE_CHANNEL = `DELETE FROM notify_channels WHERE kind = 'discord'`;
+const DROP_DISCORD = `DELETE FROM outbox WHERE kind = 'discord' AND state != 'done'`;
+const LINKED = `SELECT 1 AS ok FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`;
+const UNSENT_TOTAL = `SELECT COUNT(*) AS n FROM outbox WHERE state != 'done'`;
+const TALLY = `SELECT kind, state, COUNT(*) AS n FROM outbox GROUP BY kind, state`;
 
 /**
  * The outbox (rule 7.3): pushes and notifications written in the transaction of the change that
  * causes them, sent after commit, each result recorded in a transaction of its own.
  */
 export class OutboxRepo {
-  private readonly supersede;
-  private readonly targets;
-  private readonly insert;
-  private readonly channelRow;
-  private readonly oneRow;
-  private readonly rows;
-  private readonly claimDue;
-  private readonly claimAny;
-  private readonly claimId;
-  private readonly markDone;
-  private readonly markFailed;
-  private readonly remove;
-  private readonly message;
-  private readonly saveMessage;
-  private readonly upsertChannel;
-  private readonly deleteChannel;
-  private readonly dropDiscord;
-  private readonly tally;
-  private readonly unsentTotal;
-  private readonly linked;
-
   constructor(
-    db: Db,
+    private readonly sql: Sql,
     private readonly ids: SnowflakeIds,
     private readonly memo: ReadMemo,
-  ) {
-    this.supersede = db.prepare<[number, string, string]>(`DELETE FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done'`);
-    // The issue's links whose organization pushes this field to that integration, the origin left out.
-    this.targets = db.prepare<[number, number | null, string], { integrationId: number; externalKey: string }>(`
-      SELECT l.integration_id AS integrationId, l.external_key AS externalKey
-      FROM issues i
-      JOIN projects p ON p.id = i.project_id
-      JOIN links l ON l.issue_id = i.id
-      JOIN integration_organizations io ON io.integration_id = l.integration_id AND io.organization_id = p.organization_id
-      JOIN sync_settings s ON s.integration_id = l.integration_id AND s.organization_id = p.organization_id
-      WHERE i.id = ? AND l.integration_id IS NOT ?
-        AND (CASE ? WHEN 'assignee' THEN s.outbound_assignee ELSE s.outbound_status END) = 1
-      ORDER BY l.integration_id, l.external_key`);
-    this.insert = db.prepare<[number, string, number, number | null, string | null, string, string, string]>(`
-      INSERT INTO outbox (id, kind, issue_id, integration_id, external_key, payload, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.channelRow = db.prepare<[], { webhookId: string }>(`SELECT webhook_id AS webhookId FROM notify_channels WHERE kind = 'discord'`);
-    this.oneRow = db.prepare<[number], RawRow>(`${SELECT} WHERE o.id = ?`);
-    this.rows = db.prepare<[string | null, string | null], RawRow>(`${SELECT} WHERE (? IS NULL OR o.state = ?) ORDER BY o.id`);
-    type Next = Omit<NextClaim, "due" | "skip"> & { skip: string };
-    this.claimDue = db.prepare<[Next], { id: number }>(CLAIM(PICK(`o.state = 'pending' AND o.next_attempt_at <= @now AND ${OLDER("")}`)));
-    this.claimAny = db.prepare<[Next], { id: number }>(CLAIM(PICK(`o.state != 'done' AND ${OLDER(IN_FLIGHT)}`)));
-    this.claimId = db.prepare<[Claim & { id: number }], { id: number }>(
-      CLAIM(`SELECT o.id FROM outbox o WHERE o.id = @id AND ${OLDER(IN_FLIGHT)}`),
-    );
-    const mine = `WHERE id = @id AND claimed_by = @by`;
-    this.markDone = db.prepare<[{ id: number; by: string; at: string }]>(
-      `UPDATE outbox SET state = 'done', last_error = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = @at ${mine}`,
-    );
-    this.markFailed = db.prepare<[Failure & { id: number; by: string; now: number; at: string }], { state: OutboxState }>(`
-      UPDATE outbox SET last_error = @error, next_attempt_at = @nextAttemptAt, failing_since = COALESCE(failing_since, @now),
-        state = CASE WHEN COALESCE(failing_since, @now) <= @giveUpBefore THEN 'failed' ELSE 'pending' END,
-        claimed_by = NULL, claimed_until = NULL, updated_at = @at
-      ${mine} RETURNING state`);
-    this.remove = db.prepare<[number]>(`DELETE FROM outbox WHERE id = ? AND state != 'done'`);
-    this.message = db.prepare<[number, string], { messageId: string }>(
-      `SELECT message_id AS messageId FROM discord_messages WHERE issue_id = ? AND webhook_id = ?`,
-    );
-    this.saveMessage = db.prepare<[number, string, string, string]>(`
-      INSERT INTO discord_messages (issue_id, webhook_id, message_id, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (issue_id) DO UPDATE SET webhook_id = excluded.webhook_id, message_id = excluded.message_id, updated_at = excluded.updated_at`);
-    this.upsertChannel = db.prepare<[string, string]>(`
-      INSERT INTO notify_channels (kind, webhook_id, created_at) VALUES ('discord', ?, ?)
-      ON CONFLICT (kind) DO UPDATE SET webhook_id = excluded.webhook_id, created_at = excluded.created_at`);
-    this.deleteChannel = db.prepare(`DELETE FROM notify_channels WHERE kind = 'discord'`);
-    this.dropDiscord = db.prepare(`DELETE FROM outbox WHERE kind = 'discord' AND state != 'done'`);
-    this.linked = db.prepare<[number, number, string], { ok: number }>(
-      `SELECT 1 AS ok FROM links WHERE issue_id = ? AND integration_id = ? AND external_key = ?`,
-    );
-    this.unsentTotal = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE state != 'done'`);
-    this.tally = db.prepare<[], { kind: OutboxKind; state: OutboxState; n: number }>(`SELECT kind, state, COUNT(*) AS n FROM outbox GROUP BY kind, state`);
-  }
+  ) {}
 
   /**
    * Queues what the committed-to-be changes cause, in the caller's transaction: a push per link
@@ -195,103 +201,108 @@ export class OutboxRepo {
    * change came from (7.2), and a Discord notification per assignee change (8.1). Unsent rows of
    * the same field go: the newer change supersedes them, and the origin already holds its value.
    */
-  enqueue(changes: readonly Change[], origin: Origin): number[] {
+  async enqueue(changes: readonly Change[], origin: Origin): Promise<number[]> {
     const queued: number[] = [];
     let notify: boolean | undefined;
     for (const change of changes) {
       const issueId = change.issueId;
       const payload = JSON.stringify({ to: change.to, from: change.from, via: origin.via } satisfies OutboxPayload);
-      const add = (kind: OutboxKind, integrationId: number | null, externalKey: string | null) =>
-        queued.push(insertWithId(this.ids, "outbox", (id) => this.insert.run(id, kind, issueId, integrationId, externalKey, payload, origin.at, origin.at)));
-      if (change.field === "assignee") this.supersede.run(issueId, "assignee", "discord");
-      else this.supersede.run(issueId, "status", "status");
+      const add = async (kind: OutboxKind, integrationId: number | null, externalKey: string | null) => {
+        const values = (id: number) => [id, kind, issueId, integrationId, externalKey, payload, origin.at, origin.at];
+        queued.push(await insertWithId(this.ids, "outbox", (id) => this.sql.run(INSERT, values(id))));
+      };
+      if (change.field === "assignee") await this.sql.run(SUPERSEDE, [issueId, "assignee", "discord"]);
+      else await this.sql.run(SUPERSEDE, [issueId, "status", "status"]);
       // Applying a payload creates no link, setting or channel: what these read holds for the batch.
-      const targets = this.memo.get(`targets:${issueId}:${origin.integrationId}:${change.field}`, () =>
-        this.targets.all(issueId, origin.integrationId, change.field),
+      const targets = await this.memo.get(`targets:${issueId}:${origin.integrationId}:${change.field}`, () =>
+        this.sql.all<{ integrationId: number; externalKey: string }>(TARGETS, [issueId, origin.integrationId, change.field]),
       );
-      for (const t of targets) add(change.field, t.integrationId, t.externalKey);
-      if (change.field === "assignee" && (notify ??= this.memo.get("discord-channel", () => this.channelRow.get()) !== undefined)) add("discord", null, null);
+      for (const t of targets) await add(change.field, t.integrationId, t.externalKey);
+      if (change.field === "assignee" && (notify ??= (await this.memo.get("discord-channel", () => this.discordChannel())) !== undefined)) await add("discord", null, null);
     }
     return queued;
   }
 
-  get(id: number): OutboxRow | undefined {
-    const row = this.oneRow.get(id);
+  async get(id: number): Promise<OutboxRow | undefined> {
+    const row = await this.sql.get<RawRow>(ONE, [id]);
     return row && parse(row);
   }
 
-  list(state?: OutboxState): OutboxRow[] {
-    return this.rows.all(state ?? null, state ?? null).map(parse);
+  async list(state?: OutboxState): Promise<OutboxRow[]> {
+    return (await this.sql.all<RawRow>(ROWS, [state ?? null])).map(parse);
   }
 
   /**
    * Takes the oldest row the sender may send now for one attempt (counted), until the lease ends;
    * undefined when there is none. Of two senders, only one gets a row.
    */
-  claimNext(c: NextClaim): OutboxRow | undefined {
-    const { due, skip, ...rest } = c;
-    const won = (due ? this.claimDue : this.claimAny).get({ ...rest, skip: JSON.stringify(skip) });
+  async claimNext(c: NextClaim): Promise<OutboxRow | undefined> {
+    const { by, now, until, at, due, after, skip } = c;
+    const condition = due ? [now] : [by, now, by, now];
+    const text = claimNextText(this.sql.dialect, due, skip.length);
+    const won = await this.sql.get<{ id: number }>(text, [by, until, at, after, now, ...skip, ...condition, now]);
     return won && this.get(won.id);
   }
 
   /** Takes one named unsent row, as claimNext does by hand; false when another sender holds it or an older one of its target. */
-  claim(id: number, c: Claim): boolean {
-    return this.claimId.get({ ...c, id }) !== undefined;
+  async claim(id: number, c: Claim): Promise<boolean> {
+    const { by, now, until, at } = c;
+    return (await this.sql.get<{ id: number }>(CLAIM_ID[this.sql.dialect], [by, until, at, id, by, now, by, now, now])) !== undefined;
   }
 
   /** Whether a push's link still exists: one unlinked since it was queued must not be sent. */
-  stillLinked(row: Pick<OutboxRow, "issueId" | "integrationId" | "externalKey">): boolean {
-    return row.integrationId === null || this.linked.get(row.issueId, row.integrationId, row.externalKey!) !== undefined;
+  async stillLinked(row: Pick<OutboxRow, "issueId" | "integrationId" | "externalKey">): Promise<boolean> {
+    return row.integrationId === null || (await this.sql.get<{ ok: number }>(LINKED, [row.issueId, row.integrationId, row.externalKey!])) !== undefined;
   }
 
   /** Sent: done, the claim released. */
-  done(id: number, by: string, at: string): void {
-    this.markDone.run({ id, by, at });
+  async done(id: number, by: string, at: string): Promise<void> {
+    await this.sql.run(MARK_DONE, [at, id, by]);
   }
 
   /**
    * Not sent: the claim released, the error and the next attempt kept; 'failed' (given up) once
    * its first failure is older than giveUpBefore, else still 'pending'. Returns the state.
    */
-  failed(id: number, by: string, f: Failure, now: number, at: string): OutboxState | undefined {
-    return this.markFailed.get({ ...f, id, by, now, at })?.state;
+  async failed(id: number, by: string, f: Failure, now: number, at: string): Promise<OutboxState | undefined> {
+    return (await this.sql.get<{ state: OutboxState }>(MARK_FAILED, [f.error, f.nextAttemptAt, now, now, f.giveUpBefore, at, id, by]))?.state;
   }
 
   /** Gives up on an unsent row; false when there is no such unsent row. */
-  discard(id: number): boolean {
-    return this.remove.run(id).changes === 1;
+  async discard(id: number): Promise<boolean> {
+    return (await this.sql.run(REMOVE, [id])) === 1;
   }
 
-  discordMessage(issueId: number, webhookId: string): string | undefined {
-    return this.message.get(issueId, webhookId)?.messageId;
+  async discordMessage(issueId: number, webhookId: string): Promise<string | undefined> {
+    return (await this.sql.get<{ messageId: string }>(MESSAGE, [issueId, webhookId]))?.messageId;
   }
 
-  rememberDiscordMessage(issueId: number, webhookId: string, messageId: string, at: string): void {
-    this.saveMessage.run(issueId, webhookId, messageId, at);
+  async rememberDiscordMessage(issueId: number, webhookId: string, messageId: string, at: string): Promise<void> {
+    await this.sql.run(SAVE_MESSAGE, [issueId, webhookId, messageId, at]);
   }
 
-  discordChannel(): { webhookId: string } | undefined {
-    return this.channelRow.get();
+  discordChannel(): Promise<{ webhookId: string } | undefined> {
+    return this.sql.get<{ webhookId: string }>(CHANNEL);
   }
 
-  setDiscordChannel(webhookId: string, at: string): void {
-    this.upsertChannel.run(webhookId, at);
+  async setDiscordChannel(webhookId: string, at: string): Promise<void> {
+    await this.sql.run(UPSERT_CHANNEL, [webhookId, at]);
   }
 
   /** Notifications off: the channel goes, and so do the notifications not sent yet. Returns how many. */
-  clearDiscordChannel(): number {
-    this.deleteChannel.run();
-    return this.dropDiscord.run().changes;
+  async clearDiscordChannel(): Promise<number> {
+    await this.sql.run(DELETE_CHANNEL);
+    return this.sql.run(DROP_DISCORD);
   }
 
-  unsentCount(): number {
-    return this.unsentTotal.get()!.n;
+  async unsentCount(): Promise<number> {
+    return (await this.sql.get<{ n: number }>(UNSENT_TOTAL))!.n;
   }
 
-  counts(): Record<OutboxKind, Record<OutboxState, number>> {
+  async counts(): Promise<Record<OutboxKind, Record<OutboxState, number>>> {
     const zero = () => ({ pending: 0, done: 0, failed: 0 });
     const out: Record<OutboxKind, Record<OutboxState, number>> = { assignee: zero(), status: zero(), discord: zero() };
-    for (const r of this.tally.all()) out[r.kind][r.state] = r.n;
+    for (const r of await this.sql.all<{ kind: OutboxKind; state: OutboxState; n: number }>(TALLY)) out[r.kind][r.state] = r.n;
     return out;
   }
 }

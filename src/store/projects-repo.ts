@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import type { Sql } from "./sql.js";
 
 export interface DeletedProject {
   project: string;
@@ -18,32 +18,35 @@ export interface ProjectView {
   issues: number;
 }
 
+const COUNT = "SELECT COUNT(i.id) AS n FROM projects p LEFT JOIN issues i ON i.project_id = p.id WHERE p.slug = ? GROUP BY p.id";
+const BY_SLUG = "SELECT id FROM projects WHERE slug = ?";
+// Every selected column is grouped: PostgreSQL refuses o.slug otherwise (SQLite does not mind).
+const ALL = `SELECT p.slug, p.name, o.slug AS organization, COUNT(i.id) AS issues
+  FROM projects p JOIN organizations o ON o.id = p.organization_id LEFT JOIN issues i ON i.project_id = p.id
+  GROUP BY p.id, p.slug, p.name, o.slug ORDER BY p.slug`;
+
+// Deleting a project, in this order: each table's rows reference the issues or the project deleted after them.
+const ISSUES_OF = "SELECT id FROM issues WHERE project_id = ?";
+const DELETE_OUTBOX = `DELETE FROM outbox WHERE issue_id IN (${ISSUES_OF})`;
+const DELETE_DISCORD_MESSAGES = `DELETE FROM discord_messages WHERE issue_id IN (${ISSUES_OF})`;
+const DELETE_ACTIVITY = `DELETE FROM activity WHERE issue_id IN (${ISSUES_OF})`;
+const DELETE_LINKS = `DELETE FROM links WHERE issue_id IN (${ISSUES_OF})`;
+const DELETE_MEMBERSHIPS = "DELETE FROM member_projects WHERE project_id = ?";
+const DELETE_ISSUES = "DELETE FROM issues WHERE project_id = ?";
+const DELETE_PROJECT = "DELETE FROM projects WHERE id = ?";
+
 /** Local projects as the command line sees and changes them: listing, how big one is, deleting it whole. */
 export class ProjectsRepo {
-  private readonly count;
-  private readonly bySlug;
-  private readonly all;
-
-  constructor(private readonly db: Db) {
-    this.count = db.prepare<[string], { n: number }>(
-      "SELECT COUNT(i.id) AS n FROM projects p LEFT JOIN issues i ON i.project_id = p.id WHERE p.slug = ? GROUP BY p.id",
-    );
-    this.bySlug = db.prepare<[string], { id: number }>("SELECT id FROM projects WHERE slug = ?");
-    this.all = db.prepare<[], ProjectView>(
-      `SELECT p.slug, p.name, o.slug AS organization, COUNT(i.id) AS issues
-       FROM projects p JOIN organizations o ON o.id = p.organization_id LEFT JOIN issues i ON i.project_id = p.id
-       GROUP BY p.id ORDER BY p.slug`,
-    );
-  }
+  constructor(private readonly sql: Sql) {}
 
   /** Every local project with its organization and issue count, by slug. */
-  list(): ProjectView[] {
-    return this.all.all();
+  list(): Promise<ProjectView[]> {
+    return this.sql.all<ProjectView>(ALL);
   }
 
   /** How many issues the project has; undefined when there is no such project. */
-  issueCount(slug: string): number | undefined {
-    return this.count.get(slug)?.n;
+  async issueCount(slug: string): Promise<number | undefined> {
+    return (await this.sql.get<{ n: number }>(COUNT, [slug]))?.n;
   }
 
   /**
@@ -52,18 +55,17 @@ export class ProjectsRepo {
    * than left to ON DELETE rules nobody reads. Tables added later that hang off issues must be added
    * here too (the test lists every table).
    */
-  delete(slug: string): DeletedProject | undefined {
-    const project = this.bySlug.get(slug);
+  async delete(slug: string): Promise<DeletedProject | undefined> {
+    const project = await this.sql.get<{ id: number }>(BY_SLUG, [slug]);
     if (!project) return undefined;
-    const issuesOf = "SELECT id FROM issues WHERE project_id = ?";
-    const run = (sql: string) => this.db.prepare(sql).run(project.id).changes;
-    const outbox = run(`DELETE FROM outbox WHERE issue_id IN (${issuesOf})`);
-    const discordMessages = run(`DELETE FROM discord_messages WHERE issue_id IN (${issuesOf})`);
-    const activity = run(`DELETE FROM activity WHERE issue_id IN (${issuesOf})`);
-    const links = run(`DELETE FROM links WHERE issue_id IN (${issuesOf})`);
-    const memberships = run("DELETE FROM member_projects WHERE project_id = ?");
-    const issues = run("DELETE FROM issues WHERE project_id = ?");
-    run("DELETE FROM projects WHERE id = ?");
+    const run = (text: string) => this.sql.run(text, [project.id]);
+    const outbox = await run(DELETE_OUTBOX);
+    const discordMessages = await run(DELETE_DISCORD_MESSAGES);
+    const activity = await run(DELETE_ACTIVITY);
+    const links = await run(DELETE_LINKS);
+    const memberships = await run(DELETE_MEMBERSHIPS);
+    const issues = await run(DELETE_ISSUES);
+    await run(DELETE_PROJECT);
     return { project: slug, issues, links, activity, memberships, outbox, discordMessages };
   }
 }

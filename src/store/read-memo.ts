@@ -10,22 +10,22 @@ export class ReadMemo {
   private values: Map<string, unknown> | undefined;
 
   /** Runs fn with reads kept; the caller must already be inside a transaction. */
-  during<T>(inTransaction: boolean, fn: () => T): T {
+  async during<T>(inTransaction: boolean, fn: () => Promise<T>): Promise<T> {
     if (!inTransaction) throw new Error("ReadMemo.during() needs a transaction");
     if (this.values) return fn();
     this.values = new Map();
     try {
-      return fn();
+      return await fn();
     } finally {
       this.values = undefined;
     }
   }
 
-  get<T>(key: string, read: () => T): T {
+  async get<T>(key: string, read: () => Promise<T>): Promise<T> {
     const values = this.values;
     if (!values) return read();
     if (values.has(key)) return values.get(key) as T;
-    const value = read();
+    const value = await read();
     values.set(key, value);
     return value;
   }

@@ -1,42 +1,31 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { type Db, type OpenOptions, openDb, schemaVersion, waitForWriteLock } from "./db.js";
+import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IdLease } from "./id-lease.js";
 import { IdLeasesRepo } from "./id-leases-repo.js";
 import { SnowflakeIds } from "./ids.js";
-import { DeliveriesRepo } from "./deliveries-repo.js";
 import { IntegrationsRepo } from "./integrations-repo.js";
 import { JiraUsersRepo } from "./jira-users-repo.js";
 import { JiraWebhookAuthRepo } from "./jira-webhook-auth-repo.js";
-import { OutboxRepo } from "./outbox-repo.js";
-import { ReadMemo } from "./read-memo.js";
 import { LinksRepo } from "./links-repo.js";
+import { OutboxRepo } from "./outbox-repo.js";
 import { ProjectsRepo } from "./projects-repo.js";
+import { ReadMemo } from "./read-memo.js";
 import { RetentionRepo } from "./retention-repo.js";
+import type { Backend, Dialect, Sql, TxSql } from "./sql.js";
 import { StatusMapsRepo } from "./status-maps-repo.js";
-import { ViewsRepo } from "./views.js";
 import { SubscriptionsRepo } from "./subscriptions-repo.js";
 import { SyncRepo } from "./sync-repo.js";
+import { type OpenTarget, openBackend, type StoreOptions } from "./open.js";
+import { ViewsRepo } from "./views.js";
+
+export type { StoreOptions } from "./open.js";
 
 /** Raised inside a transaction to roll it back on purpose (--dry-run); never escapes runUndoable. */
 class Rollback extends Error {}
 
 /** Raised as a write transaction begins when its wait for the lock ate the id lease: begin again. */
 class LeaseDue extends Error {}
-
-/** What the store's id lease needs from outside; openStore gives the process's own. */
-export interface StoreOptions {
-  now?: () => number;
-  /** Blocks the thread: store calls are synchronous. */
-  sleep?: (ms: number) => void;
-  /** Where a wait for a free id worker is said (stderr in the CLI). */
-  log?: (line: string) => void;
-  holder?: string;
-}
-
-const blockFor = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
 
 /**
  * Whether to undo a transaction's writes: always (--dry-run), never, or as its result says (an
@@ -45,11 +34,11 @@ const blockFor = (ms: number): void => {
 export type RollbackWhen<T> = boolean | ((result: T) => boolean);
 
 /** Runs fn through a transaction wrapper; with rollback, undoes its writes but keeps its result. */
-function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback: RollbackWhen<T>): T {
+async function runUndoable<T>(wrap: (body: () => Promise<void>) => Promise<unknown>, fn: () => Promise<T>, rollback: RollbackWhen<T>): Promise<T> {
   let result!: T;
   try {
-    wrap(() => {
-      result = fn();
+    await wrap(async () => {
+      result = await fn();
       if (rollback === true || (typeof rollback === "function" && rollback(result))) throw new Rollback();
     });
   } catch (err) {
@@ -58,15 +47,24 @@ function runUndoable<T>(wrap: (body: () => void) => void, fn: () => T, rollback:
   return result;
 }
 
+/** What every scope of one open store shares: the backend, the id generator and its lease, the read memo. */
+interface Shared {
+  backend: Backend;
+  ids: SnowflakeIds;
+  /** The lease once made: a store opened read-only, or one not yet migrated, never touches id_leases. */
+  held?: IdLease;
+  makeLease: () => IdLease;
+}
+
+/**
+ * The store, reached only through its repositories. A Store is a scope: the one openStore gives
+ * runs each statement on its own; inTransaction hands its callback another Store, bound to the
+ * transaction, and everything inside must go through that one (on SQLite the outer scope waits
+ * for the transaction to end, so using it inside would wait forever).
+ */
 export class Store {
   private syncRepo?: SyncRepo;
   private integrationsRepo?: IntegrationsRepo;
-  private lease?: IdLease;
-  /** One generator per open store, so ids stay strictly increasing across its writers. */
-  readonly ids: SnowflakeIds;
-  /** Made once: better-sqlite3 builds a wrapper per transaction() call, measurable per payload. */
-  private readonly tx;
-  private readonly memo = new ReadMemo();
   private deliveriesRepo?: DeliveriesRepo;
   private subscriptionsRepo?: SubscriptionsRepo;
   private jiraUsersRepo?: JiraUsersRepo;
@@ -78,13 +76,55 @@ export class Store {
   private jiraWebhookAuthRepo?: JiraWebhookAuthRepo;
   private statusMapsRepo?: StatusMapsRepo;
 
-  constructor(
-    readonly db: Db,
-    readonly path: string,
-    private readonly opts: StoreOptions = {},
-  ) {
-    this.tx = db.transaction((fn: () => unknown) => fn());
-    this.ids = new SnowflakeIds({ workerAt: (ms) => this.idLease.workerAt(ms) }, opts.now);
+  private constructor(
+    private readonly shared: Shared,
+    /** This scope's statements. */
+    readonly sql: Sql,
+    private readonly tx?: TxSql,
+    /** Each transaction keeps its own reads: on PostgreSQL several run at once. */
+    private readonly memo = new ReadMemo(),
+  ) {}
+
+  /** A store over an open backend: its lease and ids made once, for every scope. */
+  static over(backend: Backend, opts: StoreOptions = {}): Store {
+    const makeLease = (): IdLease =>
+      new IdLease({
+        holder: opts.holder ?? `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
+        now: opts.now ?? Date.now,
+        sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        log: opts.log ?? (() => {}),
+        alone: (fn) => backend.transaction((tx) => fn(new IdLeasesRepo(tx))),
+      });
+    const shared: Shared = {
+      backend,
+      ids: new SnowflakeIds({ workerAt: (ms) => (shared.held ??= makeLease()).workerAt(ms) }, opts.now),
+      makeLease,
+    };
+    return new Store(shared, backend.sql);
+  }
+
+  get dialect(): Dialect {
+    return this.shared.backend.dialect;
+  }
+
+  /** Where the store is, as said to the user: a path, or a URL without its password. */
+  get location(): string {
+    return this.shared.backend.location;
+  }
+
+  /** The SQLite file (WAL sync, backups); undefined on PostgreSQL. */
+  get file(): string | undefined {
+    return this.shared.backend.file;
+  }
+
+  /** PostgreSQL: the most connections this process holds; undefined on SQLite (one connection). */
+  get poolSize(): number | undefined {
+    return this.shared.backend.poolSize;
+  }
+
+  /** One generator per open store, so ids stay strictly increasing across its writers. */
+  get ids(): SnowflakeIds {
+    return this.shared.ids;
   }
 
   /**
@@ -92,91 +132,91 @@ export class Store {
    * yet migrated, never touches id_leases.
    */
   get idLease(): IdLease {
-    return (this.lease ??= new IdLease(new IdLeasesRepo(this.db), {
-      holder: this.opts.holder ?? `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`,
-      now: this.opts.now ?? Date.now,
-      sleep: this.opts.sleep ?? blockFor,
-      log: this.opts.log ?? (() => {}),
-      alone: <T>(fn: () => T) => waitForWriteLock((body: () => T) => this.tx.immediate(body) as T, fn),
-      inTransaction: () => this.db.inTransaction,
-    }));
+    return (this.shared.held ??= this.shared.makeLease());
   }
 
   get sync(): SyncRepo {
-    return (this.syncRepo ??= new SyncRepo(this.db, this.ids, this.memo));
+    return (this.syncRepo ??= new SyncRepo(this.sql, this.ids, this.memo));
   }
 
   get integrations(): IntegrationsRepo {
-    return (this.integrationsRepo ??= new IntegrationsRepo(this.db, this.memo));
+    return (this.integrationsRepo ??= new IntegrationsRepo(this.sql, this.memo));
   }
 
   get deliveries(): DeliveriesRepo {
-    return (this.deliveriesRepo ??= new DeliveriesRepo(this.db, this.ids));
+    return (this.deliveriesRepo ??= new DeliveriesRepo(this.sql, this.ids));
   }
 
   get subscriptions(): SubscriptionsRepo {
-    return (this.subscriptionsRepo ??= new SubscriptionsRepo(this.db));
+    return (this.subscriptionsRepo ??= new SubscriptionsRepo(this.sql));
   }
 
   get jiraUsers(): JiraUsersRepo {
-    return (this.jiraUsersRepo ??= new JiraUsersRepo(this.db));
+    return (this.jiraUsersRepo ??= new JiraUsersRepo(this.sql));
   }
 
   get outbox(): OutboxRepo {
-    return (this.outboxRepo ??= new OutboxRepo(this.db, this.ids, this.memo));
+    return (this.outboxRepo ??= new OutboxRepo(this.sql, this.ids, this.memo));
   }
 
   get links(): LinksRepo {
-    return (this.linksRepo ??= new LinksRepo(this.db));
+    return (this.linksRepo ??= new LinksRepo(this.sql));
   }
 
   get projects(): ProjectsRepo {
-    return (this.projectsRepo ??= new ProjectsRepo(this.db));
+    return (this.projectsRepo ??= new ProjectsRepo(this.sql));
   }
 
   get views(): ViewsRepo {
-    return (this.viewsRepo ??= new ViewsRepo(this.db));
+    return (this.viewsRepo ??= new ViewsRepo(this.sql));
   }
 
   get retention(): RetentionRepo {
-    return (this.retentionRepo ??= new RetentionRepo(this.db));
-  }
-
-  /** The schema version the store is at (PRAGMA user_version). */
-  get schemaVersion(): number {
-    return schemaVersion(this.db);
-  }
-
-  /** Whether this connection has a transaction open: after a failed statement, whether SQLite rolled it all back. */
-  get transactionOpen(): boolean {
-    return this.db.inTransaction;
+    return (this.retentionRepo ??= new RetentionRepo(this.sql));
   }
 
   get jiraWebhookAuth(): JiraWebhookAuthRepo {
-    return (this.jiraWebhookAuthRepo ??= new JiraWebhookAuthRepo(this.db, this.memo));
+    return (this.jiraWebhookAuthRepo ??= new JiraWebhookAuthRepo(this.sql, this.memo));
   }
 
   get statusMaps(): StatusMapsRepo {
-    return (this.statusMapsRepo ??= new StatusMapsRepo(this.db));
+    return (this.statusMapsRepo ??= new StatusMapsRepo(this.sql));
+  }
+
+  /** The schema version the store is at. */
+  schemaVersion(): Promise<number> {
+    return this.shared.backend.schemaVersion();
+  }
+
+  /** Whether this scope is a transaction the database has not rolled back on its own. */
+  get transactionOpen(): boolean {
+    return this.tx?.open ?? false;
   }
 
   /**
-   * Runs fn in one immediate transaction (a writer never upgrades from a read lock); while other
-   * writers hold the lock it waits its turn, however long (waitForWriteLock). The id lease is
-   * taken or renewed before, in a transaction of its own, and checked once the lock is held. With
-   * rollback, fn's writes are undone but its result is returned: --dry-run, or a predicate on it.
+   * Runs fn in one write transaction, handing it the Store bound to it; while other writers hold
+   * the lock it waits its turn, however long. The id lease is taken or renewed before, in a
+   * transaction of its own, and checked once the transaction has begun. Inside a transaction this
+   * is a savepoint. With rollback, fn's writes are undone but its result is returned: --dry-run,
+   * or a predicate on it.
    */
-  inTransaction<T>(fn: () => T, rollback: RollbackWhen<T> = false): T {
-    if (this.db.inTransaction) return runUndoable((body) => this.tx.immediate(body), fn, rollback);
+  async inTransaction<T>(fn: (tx: Store) => Promise<T>, rollback: RollbackWhen<T> = false): Promise<T> {
+    if (this.tx) return this.savepoint(fn, rollback);
+    const { backend } = this.shared;
+    let scope!: Store;
     for (;;) {
-      this.idLease.prepare();
-      const begin = (body: () => void) =>
-        this.tx.immediate(() => {
-          if (!this.idLease.fresh()) throw new LeaseDue();
-          body();
-        });
+      await this.idLease.prepare();
       try {
-        return runUndoable((body) => waitForWriteLock(begin, body), fn, rollback);
+        return await runUndoable(
+          (body) =>
+            backend.transaction(async (tx) => {
+              if (!this.idLease.fresh()) throw new LeaseDue();
+              scope = new Store(this.shared, tx, tx);
+              await body();
+            }),
+          () => fn(scope),
+          rollback,
+        );
       } catch (err) {
         if (!(err instanceof LeaseDue)) throw err;
       }
@@ -184,30 +224,42 @@ export class Store {
   }
 
   /**
-   * Runs fn as one unit inside the current transaction (a SAVEPOINT): if fn throws, only its
-   * writes are undone. Replay applies a batch of payloads per transaction this way, each payload
-   * still all-or-nothing. With rollback, fn's writes are undone even when it succeeds.
+   * Runs fn in a transaction that only reads, all of it from one consistent state of the store
+   * while other processes go on writing (store copy). It takes no id lease.
    */
-  savepoint<T>(fn: () => T, rollback = false): T {
-    return runUndoable((body) => this.tx(body), fn, rollback);
+  snapshot<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.tx) throw new Error("Store.snapshot() begins a transaction of its own");
+    return this.shared.backend.transaction((tx) => fn(new Store(this.shared, tx, tx)), "snapshot");
   }
 
   /**
-   * Runs fn, inside the current transaction, with the configuration it reads kept until fn ends
-   * (see ReadMemo): for applying payloads, which never write it.
+   * Runs fn as one unit inside this transaction (a SAVEPOINT): if fn throws, only its writes are
+   * undone. Replay applies a batch of payloads per transaction this way, each payload still
+   * all-or-nothing. With rollback, fn's writes are undone even when it succeeds.
    */
-  applying<T>(fn: () => T): T {
-    return this.memo.during(this.db.inTransaction, fn);
+  savepoint<T>(fn: (tx: Store) => Promise<T>, rollback: RollbackWhen<T> = false): Promise<T> {
+    const tx = this.tx;
+    if (!tx) throw new Error("Store.savepoint() needs a transaction");
+    return runUndoable((body) => tx.savepoint(body), () => fn(this), rollback);
+  }
+
+  /**
+   * Runs fn, inside this transaction, with the configuration it reads kept until fn ends (see
+   * ReadMemo): for applying payloads, which never write it.
+   */
+  applying<T>(fn: () => Promise<T>): Promise<T> {
+    return this.memo.during(this.tx !== undefined, fn);
   }
 
   /** Gives the id worker back, then closes the connection. */
-  close(): void {
-    if (!this.db.open) return;
-    this.lease?.release();
-    this.db.close();
+  async close(): Promise<void> {
+    if (this.tx) throw new Error("close the store from outside its transactions");
+    await this.shared.held?.release();
+    await this.shared.backend.close();
   }
 }
 
-export function openStore(path: string, opts?: OpenOptions & StoreOptions): Store {
-  return new Store(openDb(path, opts), path, opts);
+export async function openStore(target: OpenTarget, opts?: StoreOptions): Promise<Store> {
+  const backend = await openBackend(target, opts);
+  return Store.over(backend, opts);
 }

@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import type { Sql } from "./sql.js";
 
 /** A subscription (VSTS) or webhook (Jira) that hooksync made on a tracker. */
 export interface SubscriptionRow {
@@ -11,31 +11,26 @@ export interface SubscriptionRow {
 }
 
 const COLUMNS = `remote_id AS remoteId, event_type AS eventType, url, secret_sha256 AS secretSha256, created_at AS createdAt, updated_at AS updatedAt`;
+const OF_INTEGRATION = `SELECT ${COLUMNS} FROM subscriptions WHERE integration_id = ? ORDER BY created_at, remote_id`;
+const UPSERT = `
+  INSERT INTO subscriptions (integration_id, remote_id, event_type, url, secret_sha256, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (integration_id, remote_id) DO UPDATE SET
+    event_type = excluded.event_type, url = excluded.url, secret_sha256 = excluded.secret_sha256, updated_at = excluded.updated_at`;
+const REMOVE = `DELETE FROM subscriptions WHERE integration_id = ? AND remote_id = ?`;
 
 export class SubscriptionsRepo {
-  private readonly ofIntegration;
-  private readonly upsert;
-  private readonly remove;
+  constructor(private readonly sql: Sql) {}
 
-  constructor(db: Db) {
-    this.ofIntegration = db.prepare<[number], SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE integration_id = ? ORDER BY created_at, remote_id`);
-    this.upsert = db.prepare<[number, string, string, string, string | null, string, string]>(`
-      INSERT INTO subscriptions (integration_id, remote_id, event_type, url, secret_sha256, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (integration_id, remote_id) DO UPDATE SET
-        event_type = excluded.event_type, url = excluded.url, secret_sha256 = excluded.secret_sha256, updated_at = excluded.updated_at`);
-    this.remove = db.prepare<[number, string]>(`DELETE FROM subscriptions WHERE integration_id = ? AND remote_id = ?`);
+  list(integrationId: number): Promise<SubscriptionRow[]> {
+    return this.sql.all<SubscriptionRow>(OF_INTEGRATION, [integrationId]);
   }
 
-  list(integrationId: number): SubscriptionRow[] {
-    return this.ofIntegration.all(integrationId);
+  async record(integrationId: number, s: { remoteId: string; eventType: string; url: string; secretSha256: string | null }, at: string): Promise<void> {
+    await this.sql.run(UPSERT, [integrationId, s.remoteId, s.eventType, s.url, s.secretSha256, at, at]);
   }
 
-  record(integrationId: number, s: { remoteId: string; eventType: string; url: string; secretSha256: string | null }, at: string): void {
-    this.upsert.run(integrationId, s.remoteId, s.eventType, s.url, s.secretSha256, at, at);
-  }
-
-  forget(integrationId: number, remoteId: string): void {
-    this.remove.run(integrationId, remoteId);
+  async forget(integrationId: number, remoteId: string): Promise<void> {
+    await this.sql.run(REMOVE, [integrationId, remoteId]);
   }
 }

@@ -50,7 +50,7 @@ async function target(ctx: SessionHost, issue: string, rawKey: string, integrati
   const externalKey = keyOf[integration.provider](rawKey);
   const words = WORDS[integration.provider];
   if (!externalKey) throw new UsageError(`${rawKey} is not a ${words.key}`, `integration ${integration.externalId} is ${integration.provider}: give a key like ${words.example}`);
-  const issueId = store.links.issueId(issue);
+  const issueId = await store.links.issueId(issue);
   if (issueId === undefined) throw new UsageError(`no issue ${issue}`, "see 'hooksync issue list'");
   return { store, integration, issueId, externalKey };
 }
@@ -83,10 +83,10 @@ const result = (issue: string, t: Target, action: LinkAction, external: External
 export async function runLink(ctx: SessionHost, issue: string, rawKey: string, opts: LinkOptions): Promise<{ result: LinkResult; name: string }> {
   const t = await target(ctx, issue, rawKey, opts.integration);
   const name = t.integration.name;
-  if (t.store.links.has(t.issueId, t.integration.id, t.externalKey)) return { result: result(issue, t, "already linked"), name };
+  if (await t.store.links.has(t.issueId, t.integration.id, t.externalKey)) return { result: result(issue, t, "already linked"), name };
   const external = opts.verify === false ? null : await verify(ctx, opts, t);
-  const added = t.store.links.add(t.issueId, t.integration.id, t.externalKey);
-  const outside = t.store.links.outsideOrganization(t.issueId, t.integration.id);
+  const added = await t.store.links.add(t.issueId, t.integration.id, t.externalKey);
+  const outside = await t.store.links.outsideOrganization(t.issueId, t.integration.id);
   if (outside) {
     ctx.out.info(
       `warning: integration ${t.integration.externalId} does not belong to organization ${outside}, so its webhooks will not sync ${issue} ` +
@@ -98,6 +98,6 @@ export async function runLink(ctx: SessionHost, issue: string, rawKey: string, o
 
 export async function runUnlink(ctx: SessionHost, issue: string, rawKey: string, opts: { integration?: string }): Promise<{ result: LinkResult; name: string }> {
   const t = await target(ctx, issue, rawKey, opts.integration);
-  const removed = t.store.links.delete(t.issueId, t.integration.id, t.externalKey);
+  const removed = await t.store.links.delete(t.issueId, t.integration.id, t.externalKey);
   return { result: result(issue, t, removed ? "unlinked" : "not linked"), name: t.integration.name };
 }

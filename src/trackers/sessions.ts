@@ -53,7 +53,7 @@ export async function integrationFor(
 ): Promise<{ store: Store; integration: IntegrationRow }> {
   const store = await ctx.store();
   // One the caller already chose (link checks the issue it links) is not looked up again.
-  return { store, integration: typeof named === "object" ? named : requireIntegration(store.integrations, provider, named) };
+  return { store, integration: typeof named === "object" ? named : await requireIntegration(store.integrations, provider, named) };
 }
 
 /** --url: where the trackers reach hooksync's receiver, without a trailing slash. */
@@ -110,7 +110,7 @@ function session<C, S>(
     integration,
     credential,
     mine: async () => {
-      const recorded = store.subscriptions.list(integration.id);
+      const recorded = await store.subscriptions.list(integration.id);
       const found = ours(await list(), recorded, of);
       const ids = new Set(found.map(of.id));
       return { found, missing: recorded.filter((r) => !ids.has(r.remoteId)).map((r) => r.remoteId) };

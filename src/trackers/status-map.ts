@@ -47,12 +47,12 @@ export function planStatusMaps(integration: IntegrationRow, fetched: TrackerStat
 }
 
 /** Plans against the store and writes the creates and updates in one transaction (none with dryRun). */
-export function applyStatusMaps(store: Store, integration: IntegrationRow, fetched: TrackerStatuses[], o: { replace?: boolean; dryRun?: boolean }): StatusMapPlan[] {
-  const repo = store.statusMaps;
-  return store.inTransaction(() => {
-    const plans = planStatusMaps(integration, fetched, repo.list(integration.id), o.replace === true);
+export function applyStatusMaps(store: Store, integration: IntegrationRow, fetched: TrackerStatuses[], o: { replace?: boolean; dryRun?: boolean }): Promise<StatusMapPlan[]> {
+  return store.inTransaction(async (tx) => {
+    const repo = tx.statusMaps;
+    const plans = planStatusMaps(integration, fetched, await repo.list(integration.id), o.replace === true);
     for (const p of plans) {
-      if (p.action !== "keep") repo.writeFetched(integration.id, { externalProject: p.externalProject, resolved: p.resolvedStatus, unresolved: p.unresolvedStatus });
+      if (p.action !== "keep") await repo.writeFetched(integration.id, { externalProject: p.externalProject, resolved: p.resolvedStatus, unresolved: p.unresolvedStatus });
     }
     return plans;
   }, o.dryRun === true);

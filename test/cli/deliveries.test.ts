@@ -116,13 +116,13 @@ describe("hooksync replay --delivery", () => {
     expect(vsts.stdout).toMatch(/^200 http:\/\/127.0.0.1:\d+\/hooks\/vsts applied \(delivery \d+\)\n$/);
     const jira = await w.run(["replay", "--delivery", unassigned, "--send", target.url, "--json"]);
     expect(JSON.parse(jira.stdout)).toMatchObject({ status: 200, url: `${target.url}/hooks/jira/<redacted>`, answer: { outcome: "ignored" } });
-    const sent = target.rawDeliveries();
+    const sent = await target.rawDeliveries();
     expect(sent[0]!.body!.equals(VSTS_UPDATED)).toBe(true);
     expect(sent[1]!.body!.equals(JIRA_UNASSIGNED)).toBe(true);
     expect(sent[1]!.identity).toBe("wh-9");
     // Sent again, it is the redelivery it is.
     const twice = await w.run(["replay", "--delivery", ids[0], "--send", target.url, "--json"]);
-    expect(JSON.parse(twice.stdout).answer).toMatchObject({ outcome: "ignored", reason: `redelivery of delivery ${target.store.deliveries.list()[0]!.id}` });
+    expect(JSON.parse(twice.stdout).answer).toMatchObject({ outcome: "ignored", reason: `redelivery of delivery ${(await target.store.deliveries.list())[0]!.id}` });
     const unsigned = await w.run(["replay", "--delivery", ids[3], "--send", target.url]);
     expect(unsigned.code).toBe(2);
     expect(unsigned.stderr).toContain(`delivery ${ids[3]} names no integration of this store to sign it for`);

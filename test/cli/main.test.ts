@@ -34,7 +34,7 @@ describe("main", () => {
     const r = await run(["help", "issue", "list"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: hooksync issue list \[options\]/);
-    expect(r.stdout).toMatch(/Global Options:[\s\S]*--db <path>[\s\S]*--json[\s\S]*--no-color[\s\S]*-q, --quiet[\s\S]*-v, --verbose[\s\S]*--migrate/);
+    expect(r.stdout).toMatch(/Global Options:[\s\S]*--db <path\|url>[\s\S]*--json[\s\S]*--no-color[\s\S]*-q, --quiet[\s\S]*-v, --verbose[\s\S]*--migrate/);
   });
 
   it("prints the version as JSON with --json", async () => {

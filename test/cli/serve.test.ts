@@ -36,9 +36,9 @@ describe("hooksync serve (built CLI)", () => {
 
   it("prunes deliveries older than 30 days by default, before it says it listens, and keeps them all with --retain 0", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
-    const old = d.add(new Date(Date.now() - 31 * DAY));
-    const young = d.add(new Date(Date.now() - 29 * DAY));
+    const d = await oldDeliveries(w.db);
+    const old = await d.add(new Date(Date.now() - 31 * DAY));
+    const young = await d.add(new Date(Date.now() - 29 * DAY));
     for (const [args, left, logged] of [
       [["--retain", "0"], [old, young], false],
       [["-v"], [young], true],
@@ -47,7 +47,7 @@ describe("hooksync serve (built CLI)", () => {
       await s.url;
       s.child.kill("SIGTERM");
       expect(await s.exited).toBe(0);
-      expect(d.ids()).toEqual(left);
+      expect(await d.ids()).toEqual(left);
       expect(s.output().stderr.includes("pruned 1 delivery older than 30d\n")).toBe(logged);
     }
   });
@@ -78,10 +78,12 @@ describe("hooksync serve (in-process)", () => {
     const running = runServe(ctx, { host: "127.0.0.1", port: 0, bodyLimit: 4096, requestTimeout: 2000, maxConnections: 64, maxBuffered: 1 << 20, lookupTimeout: 1000, lookupCooldown: 1000 }, stop.signal);
     await expect.poll(() => /listening on (\S+)/.exec(output().stderr)?.[1]).toBeTruthy();
     const url = /listening on (\S+)/.exec(output().stderr)![1]!;
+    // The store serve opened (the context's; once closed, the context would open another).
+    const store = await ctx.store();
     expect((await fetch(`${url}/hooks/vsts`, { method: "POST", headers: { ...json, "shared-secret": VSTS_SECRET }, body: VSTS_UPDATED })).status).toBe(413);
     stop.abort();
     expect(await running).toEqual({ url, requests: 1 });
-    expect((await ctx.store()).db.open).toBe(false);
+    await expect(store.schemaVersion()).rejects.toThrow("The database connection is not open");
   });
 
   it.each([

@@ -263,7 +263,7 @@ describe("hooksync simulate --send", () => {
     const strip = (rows: Awaited<ReturnType<typeof direct.activity>>) => rows.map(({ source: _s, delivery: _d, at: _at, ...a }) => a);
     expect(strip(await served.activity())).toEqual(strip(await direct.activity()));
     expect((await served.activity()).every((a) => a.source === "serve" && a.delivery !== null)).toBe(true);
-    expect(r.store.deliveries.list().map((d) => d.outcome)).toEqual(["applied", "applied", "applied", "applied"]);
+    expect((await r.store.deliveries.list()).map((d) => d.outcome)).toEqual(["applied", "applied", "applied", "applied"]);
   });
 
   it("prints the receiver's answer and fails on a non-2xx answer", async () => {

@@ -9,12 +9,12 @@ import { JIRA_ID, VSTS_ID, jiraWorld, trackerStore } from "../world.js";
 const PAT = "test-pat-0123456789";
 const PROJECT = "be9b3917-87e6-42a4-a549-2bc06a7a878f";
 
-function mappings(db: string, externalId: string) {
-  const store = openStore(db);
+async function mappings(db: string, externalId: string) {
+  const store = await openStore(db);
   try {
-    return store.statusMaps.list(store.integrations.byExternalId(externalId)!.id);
+    return await store.statusMaps.list((await store.integrations.byExternalId(externalId))!.id);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -51,7 +51,7 @@ describe("status-map fetch from Azure DevOps", () => {
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual([{ integration: VSTS_ID, ...expected, action: "create" }]);
-    expect(mappings(db, VSTS_ID)).toEqual([{ externalProject: PROJECT, resolved: expected.resolvedStatus, unresolved: expected.unresolvedStatus, fetched: true }]);
+    expect(await mappings(db, VSTS_ID)).toEqual([{ externalProject: PROJECT, resolved: expected.resolvedStatus, unresolved: expected.unresolvedStatus, fetched: true }]);
     const second = await fetch("--json");
     expect(JSON.parse(second.stdout)).toEqual([{ integration: VSTS_ID, ...expected, action: "keep" }]);
   });
@@ -60,7 +60,7 @@ describe("status-map fetch from Azure DevOps", () => {
     const r = await fetch("--dry-run");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`would create ${PROJECT}  resolved: Closed, Done, Removed; unresolved: Active, New, Resolved, To Do\n`);
-    expect(mappings(db, VSTS_ID)).toEqual([]);
+    expect(await mappings(db, VSTS_ID)).toEqual([]);
   });
 
   it("leaves a mapping the user wrote alone unless --replace; one it fetched it updates", async () => {
@@ -69,7 +69,7 @@ describe("status-map fetch from Azure DevOps", () => {
     expect((await run(["import", file, "--db", db])).code).toBe(0);
     const kept = JSON.parse((await fetch("--json")).stdout);
     expect(kept).toEqual([expect.objectContaining({ action: "keep", resolvedStatus: ["Closed"], unresolvedStatus: ["Active"], note: expect.stringContaining("--replace") })]);
-    expect(mappings(db, VSTS_ID)[0]).toMatchObject({ resolved: ["Closed"], fetched: false });
+    expect((await mappings(db, VSTS_ID))[0]).toMatchObject({ resolved: ["Closed"], fetched: false });
     expect(JSON.parse((await fetch("--json", "--replace")).stdout)).toEqual([{ integration: VSTS_ID, ...expected, action: "update" }]);
     az.state.projects[0]!.types[0]!.states.push({ name: "Won't Fix", category: "Removed" });
     expect(JSON.parse((await fetch("--json")).stdout)[0]).toMatchObject({ action: "update", resolvedStatus: ["Closed", "Done", "Removed", "Won't Fix"] });

@@ -84,6 +84,6 @@ describe("serve verifies a Jira 10 integration's deliveries by X-Hub-Signature",
     const sent = await run(["simulate", "jira", "issue_updated", "--issue", "PRJA-37", "--unassign", "--send", r.url, "--db", w.db, "--json"], { env: w.env });
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
-    expect(r.store.deliveries.list()[0]).toMatchObject({ provider: "jira", integration: JIRA_ID, verdict: 200 });
+    expect((await r.store.deliveries.list())[0]).toMatchObject({ provider: "jira", integration: JIRA_ID, verdict: 200 });
   });
 });

@@ -35,38 +35,38 @@ const status = (externalKey: string, to: string, revision: Revision | null = nul
 });
 
 describe("outcomes (behaviour.md section 1), in memory", () => {
-  it("1.1 a payload's events come back as one result: all its changes, or no change and the reasons", () => {
+  it("1.1 a payload's events come back as one result: all its changes, or no change and the reasons", async () => {
     const { vsts } = setup();
-    const applied = vsts(assign("5", chuck.email), status("5", "Closed"));
+    const applied = await vsts(assign("5", chuck.email), status("5", "Closed"));
     expect(applied.changes.map(shownChange)).toEqual([
       { issue: "BACKEND-1", field: "assignee", from: jamal.email, to: chuck.email },
       { issue: "BACKEND-1", field: "status", from: "unresolved", to: "resolved" },
     ]);
-    const ignored = vsts(assign("404", chuck.email));
+    const ignored = await vsts(assign("404", chuck.email));
     expect(ignored).toEqual({ changes: [], notes: ["no linked issue for 404"] });
   });
 
-  it("1.1 a write failing halfway through a payload throws out of the engine, so the caller's one transaction undoes all of it", () => {
+  it("1.1 a write failing halfway through a payload throws out of the engine, so the caller's one transaction undoes all of it", async () => {
     const { port, vsts } = setup();
-    port.setStatus = () => {
+    port.setStatus = async () => {
       throw new Error("disk full");
     };
-    expect(() => vsts(assign("5", chuck.email), status("5", "Closed"))).toThrow("disk full");
+    await expect(vsts(assign("5", chuck.email), status("5", "Closed"))).rejects.toThrow("disk full");
   });
 
-  it("1.2 writes nothing when nothing changes: the current assignee, a resolved issue resolved, an unassigned one unassigned", () => {
+  it("1.2 writes nothing when nothing changes: the current assignee, a resolved issue resolved, an unassigned one unassigned", async () => {
     const { port, vsts, jira } = setup((d) => {
       d.issues.find((i) => i.id === "BACKEND-1")!.status = "resolved";
     });
-    const r = [vsts(assign("5", jamal.email)), vsts(status("5", "Closed")), jira(assign("PRJA-37", null))];
+    const r = [await vsts(assign("5", jamal.email)), await vsts(status("5", "Closed")), await jira(assign("PRJA-37", null))];
     expect(r.map((x) => x.changes)).toEqual([[], [], []]);
     expect(port.writes).toEqual([]);
     expect(port.activity).toEqual([]);
   });
 
-  it("1.3 writes one activity row a change: kind, from, to, source, delivery id and time", () => {
+  it("1.3 writes one activity row a change: kind, from, to, source, delivery id and time", async () => {
     const { port, apply } = setup();
-    apply(VSTS_ID, [assign("5", null), status("5", "Closed")], { source: "serve", deliveryId: 7, at: "2026-03-04T05:06:07.000Z" });
+    await apply(VSTS_ID, [assign("5", null), status("5", "Closed")], { source: "serve", deliveryId: 7, at: "2026-03-04T05:06:07.000Z" });
     const row = { source: "serve", deliveryId: 7, at: "2026-03-04T05:06:07.000Z" };
     expect(port.activity).toEqual([
       { issueId: expect.any(Number), kind: "unassigned", from: jamal.email, to: null, ...row },
@@ -76,58 +76,58 @@ describe("outcomes (behaviour.md section 1), in memory", () => {
 });
 
 describe("inbound assignee (behaviour.md section 4), in memory", () => {
-  it("4.1 leaves the issues of an organization whose inbound assignee sync is off as they are, and says so", () => {
+  it("4.1 leaves the issues of an organization whose inbound assignee sync is off as they are, and says so", async () => {
     const { port, vsts } = setup();
-    const r = vsts(assign("5", jane.email));
+    const r = await vsts(assign("5", jane.email));
     expect(r.changes.map((c) => c.issue)).toEqual(["BACKEND-1"]);
     expect(r.notes).toEqual(["inbound assignee sync is off for globex"]);
     expect(port.issue("OPS-1").assignee).toBeNull();
   });
 
-  it("4.2 affects only the issues linked to the external issue; none linked is 'no linked issue'", () => {
+  it("4.2 affects only the issues linked to the external issue; none linked is 'no linked issue'", async () => {
     const { port, jira } = setup();
-    expect(jira(assign("PRJA-99", jane.email))).toEqual({ changes: [], notes: ["no linked issue for PRJA-99"] });
-    expect(jira(assign("PRJA-37", jane.email)).changes.map((c) => c.issue)).toEqual(["BACKEND-2", "WEB-1"]);
+    expect(await jira(assign("PRJA-99", jane.email))).toEqual({ changes: [], notes: ["no linked issue for PRJA-99"] });
+    expect((await jira(assign("PRJA-37", jane.email))).changes.map((c) => c.issue)).toEqual(["BACKEND-2", "WEB-1"]);
     expect(port.issue("BACKEND-1").assignee).toBe(jamal.email);
   });
 
-  it("4.2 affects no issue when every linked one is in an organization that does not take part", () => {
+  it("4.2 affects no issue when every linked one is in an organization that does not take part", async () => {
     const { port, vsts } = setup((d) => {
       d.sync[0]!.inboundAssignee = false;
     });
-    expect(vsts(assign("5", jane.email))).toEqual({ changes: [], notes: ["inbound assignee sync is off for acme, globex"] });
+    expect(await vsts(assign("5", jane.email))).toEqual({ changes: [], notes: ["inbound assignee sync is off for acme, globex"] });
     expect(port.writes.filter((w) => !w.startsWith("revision"))).toEqual([]);
   });
 
-  it("4.3 unassigns every affected issue that has an assignee, and only those", () => {
+  it("4.3 unassigns every affected issue that has an assignee, and only those", async () => {
     const { port, jira } = setup((d) => {
       d.issues.find((i) => i.id === "WEB-1")!.assignee = bob.email;
     });
-    const r = jira(assign("PRJA-37", null));
+    const r = await jira(assign("PRJA-37", null));
     expect(r.changes.map(shownChange)).toEqual([{ issue: "WEB-1", field: "assignee", from: bob.email, to: null }]);
     expect(port.activity.map((a) => a.kind)).toEqual(["unassigned"]);
     expect(port.issue("WEB-1").assignee).toBeNull();
   });
 
-  it("4.4 assigns a verified member of the issue's project", () => {
+  it("4.4 assigns a verified member of the issue's project", async () => {
     const { port, vsts } = setup();
-    expect(vsts(assign("5", chuck.email)).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: jamal.email, to: chuck.email }]);
+    expect((await vsts(assign("5", chuck.email))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: jamal.email, to: chuck.email }]);
     expect(port.issue("BACKEND-1").assignee).toBe(chuck.email);
   });
 
-  it("4.4 leaves the issue as it is for an unverified user, an unknown one, and a verified one outside the project", () => {
+  it("4.4 leaves the issue as it is for an unverified user, an unknown one, and a verified one outside the project", async () => {
     const { port, vsts } = setup();
     for (const email of [mallory.email, "nobody@example.com", bob.email]) {
-      expect(vsts(assign("5", email)).notes, email).toContain(`no verified member ${email} in project backend`);
+      expect((await vsts(assign("5", email))).notes, email).toContain(`no verified member ${email} in project backend`);
     }
     expect(port.issue("BACKEND-1").assignee).toBe(jamal.email);
     expect(port.writes).toEqual([]);
   });
 
-  it("4.4 decides each linked issue on its own: one payload assigns one and skips the other", () => {
+  it("4.4 decides each linked issue on its own: one payload assigns one and skips the other", async () => {
     const { port, jira } = setup();
     // Bob is a member of web, not of backend.
-    const r = jira(assign("PRJA-37", bob.email));
+    const r = await jira(assign("PRJA-37", bob.email));
     expect(r.changes.map(shownChange)).toEqual([{ issue: "WEB-1", field: "assignee", from: null, to: bob.email }]);
     expect(r.notes).toEqual([`no verified member ${bob.email} in project backend`]);
     expect(port.issue("BACKEND-2").assignee).toBeNull();
@@ -135,128 +135,128 @@ describe("inbound assignee (behaviour.md section 4), in memory", () => {
 });
 
 describe("inbound status (behaviour.md section 5), in memory", () => {
-  it("5.1 leaves the issues of an organization whose inbound status sync is off as they are", () => {
+  it("5.1 leaves the issues of an organization whose inbound status sync is off as they are", async () => {
     const { port, vsts } = setup();
-    const r = vsts(status("5", "Closed"));
+    const r = await vsts(status("5", "Closed"));
     expect(r.changes.map((c) => c.issue)).toEqual(["BACKEND-1"]);
     expect(r.notes).toEqual(["inbound status sync is off for globex"]);
     expect(port.issue("OPS-1").status).toBe("unresolved");
   });
 
-  it("5.1 judges the status sync apart from the assignee sync of the same organization", () => {
+  it("5.1 judges the status sync apart from the assignee sync of the same organization", async () => {
     const { port, vsts } = setup((d) => {
       d.sync[0]!.inboundStatus = false;
     });
-    const r = vsts(assign("5", chuck.email), status("5", "Closed"));
+    const r = await vsts(assign("5", chuck.email), status("5", "Closed"));
     expect(r.changes.map((c) => c.field)).toEqual(["assignee"]);
     expect(port.issue("BACKEND-1")).toEqual({ status: "unresolved", assignee: chuck.email });
   });
 
-  it("5.2 changes nothing without a status mapping for the external project, and names it", () => {
+  it("5.2 changes nothing without a status mapping for the external project, and names it", async () => {
     const { port, vsts } = setup();
-    expect(vsts(status("5", "Closed", null, "no-such-project")).notes).toEqual(["inbound status sync is off for globex", "no status mapping for project no-such-project"]);
+    expect((await vsts(status("5", "Closed", null, "no-such-project"))).notes).toEqual(["inbound status sync is off for globex", "no status mapping for project no-such-project"]);
     expect(port.writes).toEqual([]);
   });
 
-  it("5.3 resolves on a status of resolvedStatus and reopens on one of unresolvedStatus", () => {
+  it("5.3 resolves on a status of resolvedStatus and reopens on one of unresolvedStatus", async () => {
     const { port, vsts, jira } = setup();
-    expect(vsts(status("5", "Resolved")).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "status", from: "unresolved", to: "resolved" }]);
-    expect(vsts(status("5", "Active")).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "status", from: "resolved", to: "unresolved" }]);
+    expect((await vsts(status("5", "Resolved"))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "status", from: "unresolved", to: "resolved" }]);
+    expect((await vsts(status("5", "Active"))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "status", from: "resolved", to: "unresolved" }]);
     // A mapping given as one string (Jira's "10001") works as a list of one.
-    expect(jira(status("PRJA-37", "10001", null, JIRA_PROJECT)).changes.map((c) => [c.issue, c.to])).toEqual([
+    expect((await jira(status("PRJA-37", "10001", null, JIRA_PROJECT))).changes.map((c) => [c.issue, c.to])).toEqual([
       ["BACKEND-2", "resolved"],
       ["WEB-1", "resolved"],
     ]);
     expect(port.activity.map((a) => a.kind)).toEqual(["resolved", "unresolved", "resolved", "resolved"]);
   });
 
-  it("5.3 changes nothing for a status in neither list", () => {
+  it("5.3 changes nothing for a status in neither list", async () => {
     const { port, vsts } = setup();
-    expect(vsts(status("5", "Removed")).notes).toEqual(["inbound status sync is off for globex", `status Removed is not in the mapping for project ${VSTS_PROJECT_ID}`]);
+    expect((await vsts(status("5", "Removed"))).notes).toEqual(["inbound status sync is off for globex", `status Removed is not in the mapping for project ${VSTS_PROJECT_ID}`]);
     expect(port.writes).toEqual([]);
   });
 
-  it("5.4 compares state names case-sensitively and status ids as strings", () => {
+  it("5.4 compares state names case-sensitively and status ids as strings", async () => {
     const { port, vsts, jira } = setup();
-    expect(vsts(status("5", "closed")).changes).toEqual([]);
-    expect(jira(status("PRJA-37", "10001.0", null, JIRA_PROJECT)).changes).toEqual([]);
+    expect((await vsts(status("5", "closed"))).changes).toEqual([]);
+    expect((await jira(status("PRJA-37", "10001.0", null, JIRA_PROJECT))).changes).toEqual([]);
     expect(port.writes).toEqual([]);
   });
 
-  it("5.5 decides from the explicit mapping only: Active -> an unmapped CustomState reopens nothing", () => {
+  it("5.5 decides from the explicit mapping only: Active -> an unmapped CustomState reopens nothing", async () => {
     const { port, vsts } = setup((d) => {
       d.issues.find((i) => i.id === "BACKEND-1")!.status = "resolved";
     });
-    expect(vsts({ ...status("5", "CustomState"), from: "Active" } as SyncEvent).changes).toEqual([]);
+    expect((await vsts({ ...status("5", "CustomState"), from: "Active" } as SyncEvent)).changes).toEqual([]);
     expect(port.issue("BACKEND-1").status).toBe("resolved");
   });
 });
 
 describe("order and revisions (behaviour.md 10.1-10.2), in memory", () => {
-  it("10.1 keeps the revision of each linked external issue and each field apart", () => {
+  it("10.1 keeps the revision of each linked external issue and each field apart", async () => {
     const { port, vsts } = setup();
     const id = port.integrationId(VSTS_ID);
-    vsts(assign("5", chuck.email, rev(9)));
+    await vsts(assign("5", chuck.email, rev(9)));
     expect([port.kept(id, "5", "assignee"), port.kept(id, "5", "status")]).toEqual([9, null]);
-    vsts(status("5", "Closed", rev(11)));
+    await vsts(status("5", "Closed", rev(11)));
     expect([port.kept(id, "5", "assignee"), port.kept(id, "5", "status")]).toEqual([9, 11]);
   });
 
-  it("10.1 keeps the revision even when the change is a no-op or its sync is off, and keeps none for an unlinked issue", () => {
+  it("10.1 keeps the revision even when the change is a no-op or its sync is off, and keeps none for an unlinked issue", async () => {
     const { port, vsts } = setup((d) => {
       d.sync[0]!.inboundStatus = false;
     });
     const id = port.integrationId(VSTS_ID);
-    vsts(assign("5", jamal.email, rev(9)), status("5", "Closed", rev(9)));
-    vsts(assign("404", jane.email, rev(9)));
+    await vsts(assign("5", jamal.email, rev(9)), status("5", "Closed", rev(9)));
+    await vsts(assign("404", jane.email, rev(9)));
     expect([port.kept(id, "5", "assignee"), port.kept(id, "5", "status"), port.kept(id, "404", "assignee")]).toEqual([9, 9, null]);
   });
 
-  it("10.2 ignores an older revision of a field: 'stale: rev 7 after rev 9', nothing written", () => {
+  it("10.2 ignores an older revision of a field: 'stale: rev 7 after rev 9', nothing written", async () => {
     const { port, vsts } = setup();
-    vsts(assign("5", chuck.email, rev(9)));
+    await vsts(assign("5", chuck.email, rev(9)));
     const writes = port.writes.length;
-    expect(vsts(assign("5", jane.email, rev(7)))).toEqual({ changes: [], notes: ["stale: rev 7 after rev 9"] });
+    expect(await vsts(assign("5", jane.email, rev(7)))).toEqual({ changes: [], notes: ["stale: rev 7 after rev 9"] });
     expect(port.writes.length).toBe(writes);
     expect(port.issue("BACKEND-1").assignee).toBe(chuck.email);
   });
 
-  it("10.2 names Jira's two times for a stale Jira payload", () => {
+  it("10.2 names Jira's two times for a stale Jira payload", async () => {
     const { jira } = setup();
     const noon = Date.parse("2026-01-01T12:00:00.000Z");
-    jira(assign("PRJA-37", jane.email, { kind: "time", value: noon }));
-    expect(jira(assign("PRJA-37", bob.email, { kind: "time", value: noon - 60_000 })).notes).toEqual([
+    await jira(assign("PRJA-37", jane.email, { kind: "time", value: noon }));
+    expect((await jira(assign("PRJA-37", bob.email, { kind: "time", value: noon - 60_000 }))).notes).toEqual([
       "stale: 2026-01-01T11:59:00.000Z after 2026-01-01T12:00:00.000Z",
     ]);
   });
 
-  it("10.2 applies an equal revision as a redelivery and a payload with no revision as before", () => {
+  it("10.2 applies an equal revision as a redelivery and a payload with no revision as before", async () => {
     const { port, vsts } = setup();
-    vsts(assign("5", chuck.email, rev(9)));
-    expect(vsts(assign("5", jane.email, rev(9))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: chuck.email, to: jane.email }]);
-    expect(vsts(assign("5", jamal.email)).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: jane.email, to: jamal.email }]);
+    await vsts(assign("5", chuck.email, rev(9)));
+    expect((await vsts(assign("5", jane.email, rev(9)))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: chuck.email, to: jane.email }]);
+    expect((await vsts(assign("5", jamal.email))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: jane.email, to: jamal.email }]);
     expect(port.kept(port.integrationId(VSTS_ID), "5", "assignee")).toBe(9);
   });
 
-  it("10.2 judges fields separately: an old assignee change does not block a newer status one", () => {
+  it("10.2 judges fields separately: an old assignee change does not block a newer status one", async () => {
     const { port, vsts } = setup();
-    vsts(assign("5", chuck.email, rev(9)));
-    const r = vsts(assign("5", jane.email, rev(8)), status("5", "Closed", rev(8)));
+    await vsts(assign("5", chuck.email, rev(9)));
+    const r = await vsts(assign("5", jane.email, rev(8)), status("5", "Closed", rev(8)));
     expect(r.changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "status", from: "unresolved", to: "resolved" }]);
     expect(r.notes).toContain("stale: rev 8 after rev 9");
     expect(port.issue("BACKEND-1")).toEqual({ status: "resolved", assignee: chuck.email });
   });
 
-  it("10.2 says a pair of stale revisions once for a payload refused on both fields", () => {
+  it("10.2 says a pair of stale revisions once for a payload refused on both fields", async () => {
     const { vsts } = setup();
-    vsts(assign("5", chuck.email, rev(9)), status("5", "Closed", rev(9)));
-    expect(vsts(assign("5", jane.email, rev(7)), status("5", "Active", rev(7))).notes).toEqual(["stale: rev 7 after rev 9"]);
+    await vsts(assign("5", chuck.email, rev(9)), status("5", "Closed", rev(9)));
+    expect((await vsts(assign("5", jane.email, rev(7)), status("5", "Active", rev(7)))).notes).toEqual(["stale: rev 7 after rev 9"]);
   });
 
-  it("10.2 with --ignore-order applies an older revision and keeps the newer one", () => {
+  it("10.2 with --ignore-order applies an older revision and keeps the newer one", async () => {
     const { port, apply } = setup();
-    apply(VSTS_ID, [assign("5", chuck.email, rev(9))]);
-    const r = apply(VSTS_ID, [assign("5", jane.email, rev(7))], { ignoreOrder: true });
+    await apply(VSTS_ID, [assign("5", chuck.email, rev(9))]);
+    const r = await apply(VSTS_ID, [assign("5", jane.email, rev(7))], { ignoreOrder: true });
     expect(r.changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: chuck.email, to: jane.email }]);
     expect(port.kept(port.integrationId(VSTS_ID), "5", "assignee")).toBe(9);
   });

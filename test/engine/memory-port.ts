@@ -90,7 +90,7 @@ export class MemoryPort implements SyncPort {
 
   // ---- SyncPort ----
 
-  syncSettings(integrationId: number): SyncSettingRow[] {
+  async syncSettings(integrationId: number): Promise<SyncSettingRow[]> {
     const integration = [...this.integrations.values()].find((g) => g.id === integrationId)!;
     return integration.organizations.map((organizationId) => {
       const s = this.settings.get(`${integrationId}:${organizationId}`);
@@ -99,7 +99,7 @@ export class MemoryPort implements SyncPort {
     });
   }
 
-  linkedIssues(integrationId: number, externalKey: string, field: Field): LinkedIssues {
+  async linkedIssues(integrationId: number, externalKey: string, field: Field): Promise<LinkedIssues> {
     const issues: LinkedIssueRow[] = this.links
       .filter((l) => l.integrationId === integrationId && l.externalKey === externalKey)
       .map((l) => [...this.issues.values()].find((i) => i.id === l.issueId)!)
@@ -112,37 +112,37 @@ export class MemoryPort implements SyncPort {
     return { issues, revision: issues.length ? this.kept(integrationId, externalKey, field) : null };
   }
 
-  statusMapping(integrationId: number, externalProject: string): StatusMapping | undefined {
+  async statusMapping(integrationId: number, externalProject: string): Promise<StatusMapping | undefined> {
     return this.mappings.get(`${integrationId}:${externalProject}`);
   }
 
-  verifiedUser(email: string): { id: number; email: string } | undefined {
+  async verifiedUser(email: string): Promise<{ id: number; email: string } | undefined> {
     const u = this.users.get(email);
     return u?.verified ? { id: u.id, email: u.email } : undefined;
   }
 
-  isProjectMember(userId: number, organizationId: number, projectId: number): boolean {
+  async isProjectMember(userId: number, organizationId: number, projectId: number): Promise<boolean> {
     return this.memberships.has(`${userId}:org${organizationId}`) && this.memberships.has(`${userId}:project${projectId}`);
   }
 
-  setAssignee(issueId: number, userId: number | null): void {
+  async setAssignee(issueId: number, userId: number | null): Promise<void> {
     const i = this.byId(issueId);
     i.assigneeId = userId;
     this.writes.push(`assignee ${i.key}`);
   }
 
-  setStatus(issueId: number, status: IssueStatus): void {
+  async setStatus(issueId: number, status: IssueStatus): Promise<void> {
     const i = this.byId(issueId);
     i.status = status;
     this.writes.push(`status ${i.key}`);
   }
 
-  addActivity(row: ActivityRow): void {
+  async addActivity(row: ActivityRow): Promise<void> {
     this.activity.push(row);
     this.writes.push(`activity ${this.byId(row.issueId).key} ${row.kind}`);
   }
 
-  keepRevision(integrationId: number, externalKey: string, field: Field, revision: number): void {
+  async keepRevision(integrationId: number, externalKey: string, field: Field, revision: number): Promise<void> {
     const key = `${integrationId}:${externalKey}:${field}`;
     // Never lowers what is kept, as the store's upsert.
     if (revision > (this.revisions.get(key) ?? -Infinity)) this.revisions.set(key, revision);

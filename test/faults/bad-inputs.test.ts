@@ -65,9 +65,9 @@ describe("bad inputs (issue 6 corpus)", () => {
         if (b.status === 200) expect(b.body.outcome, what).toBe("ignored");
         expect((await r.request("GET", "/healthz")).status, what).toBe(200);
       }
-      expect(r.count("activity")).toBe(0);
+      expect(await r.count("activity")).toBe(0);
       expect(r.errors).toEqual([]);
-      const stored = r.rawDeliveries();
+      const stored = await r.rawDeliveries();
       expect(stored).toHaveLength(corpus.length * 2);
       for (const d of stored) expect((d.reason ?? "").length).toBeLessThan(500);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -5,6 +5,7 @@ import { openStore } from "../../src/store/store.js";
 import { startAzureDevOps } from "../fakes/azure-devops.js";
 import { installWorkItems } from "../fakes/azure-devops-workitems.js";
 import { run, runBin, tempDir } from "../helpers.js";
+import { backends, freshDatabase, pgUrl } from "../pg.js";
 import { USERS, VSTS_ID, VSTS_PROJECT, VSTS_SECRET } from "../world.js";
 
 const PUSHES = 1000;
@@ -12,6 +13,7 @@ const WORK_ITEMS = PUSHES / 2;
 const SENDERS = 2;
 const dir = tempDir();
 afterAll(dir.cleanup);
+const pgDatabase = pgUrl ? await freshDatabase("outbound_senders") : null;
 
 /** Every work item is linked to two issues: two pushes queued for it, the older (jane) to be sent before the newer (bob). */
 function dataset(baseUrl: string) {
@@ -28,29 +30,29 @@ function dataset(baseUrl: string) {
   };
 }
 
-describe("two 'hooksync outbound send' processes on one store", () => {
+describe.each(backends)("two 'hooksync outbound send' processes on one %s store", (backend) => {
   it("drain 1,000 queued pushes with no push sent twice, each work item's two in order", async () => {
     const azure = await startAzureDevOps();
     try {
       const workItems = installWorkItems(azure, { project: VSTS_PROJECT, states: ["New"] });
       workItems.put(...Array.from({ length: WORK_ITEMS }, (_, i) => ({ id: i + 1, state: "New" })));
       for (const u of [USERS.jane, USERS.bob]) workItems.identities.set(u.email, u.name);
-      const db = join(dir.path, "hooksync.db");
+      const db = backend === "sqlite" ? join(dir.path, "hooksync.db") : pgDatabase!;
       const file = join(dir.path, "import.json");
       writeFileSync(file, JSON.stringify(dataset(azure.url)));
       expect((await run(["init", "--db", db])).code).toBe(0);
       expect((await run(["import", file, "--db", db])).code).toBe(0);
 
       // Queued as a command-line change would queue them: issue P-n assigned, oldest first.
-      const store = openStore(db);
+      const store = await openStore(db);
       const at = new Date().toISOString();
-      store.inTransaction(() => {
+      await store.inTransaction(async (tx) => {
         for (let i = 0; i < PUSHES; i++) {
-          store.outbox.enqueue([{ issue: `P-${i + 1}`, issueId: store.links.issueId(`P-${i + 1}`)!, field: "assignee", from: null, to: i < WORK_ITEMS ? "jane.doe@example.com" : "bob.smith@example.com" }], { integrationId: null, via: "cli", at });
+          await tx.outbox.enqueue([{ issue: `P-${i + 1}`, issueId: (await tx.links.issueId(`P-${i + 1}`))!, field: "assignee", from: null, to: i < WORK_ITEMS ? "jane.doe@example.com" : "bob.smith@example.com" }], { integrationId: null, via: "cli", at });
         }
       });
-      const queued = store.outbox.list("pending").map((r) => r.id);
-      store.close();
+      const queued = (await store.outbox.list("pending")).map((r) => r.id);
+      await store.close();
       expect(queued).toHaveLength(PUSHES);
 
       const env = { AZURE_DEVOPS_EXT_PAT: azure.state.pat, HOOKSYNC_CONFIG_DIR: join(dir.path, "config") };
@@ -76,15 +78,15 @@ describe("two 'hooksync outbound send' processes on one store", () => {
         patches.set(id, [...(patches.get(id) ?? []), (q.json() as { value: string }[])[0]!.value]);
       }
       const duplicates = [...patches.values()].filter((v) => v.length !== 2).length;
-      console.log(`outbound fault: ${PUSHES} rows, ${SENDERS} senders (${sent.map((s) => s.length).join(" + ")}), ${seconds.toFixed(2)} s, ${duplicates} work items patched other than twice`);
+      console.log(`outbound fault (${backend}): ${PUSHES} rows, ${SENDERS} senders (${sent.map((s) => s.length).join(" + ")}), ${seconds.toFixed(2)} s, ${duplicates} work items patched other than twice`);
       expect(patches.size).toBe(WORK_ITEMS);
       expect(duplicates).toBe(0);
       for (const values of patches.values()) expect(values).toEqual(["jane.doe@example.com", "bob.smith@example.com"]);
       for (const w of workItems.items.values()) expect(w.fields["System.AssignedTo"]).toBe("bob.smith@example.com");
 
-      const after = openStore(db);
-      expect(after.outbox.list().every((r) => r.state === "done" && r.attempts === 1)).toBe(true);
-      after.close();
+      const after = await openStore(db);
+      expect((await after.outbox.list()).every((r) => r.state === "done" && r.attempts === 1)).toBe(true);
+      await after.close();
     } finally {
       await azure.close();
     }

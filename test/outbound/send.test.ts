@@ -27,10 +27,10 @@ beforeEach(async () => {
     links: [{ issue: "BACKEND-2", integration: "c12d0eb8-e382-443b-9f9c-c52cba5014c2", externalKey: "7" }],
   });
   w.workItems.items.get(7)!.project = VSTS_PROJECT;
-  store = openStore(w.db);
+  store = await openStore(w.db);
 });
 afterEach(async () => {
-  store.close();
+  await store.close();
   await Promise.all(agents.splice(0).map((a) => a.close()));
 });
 
@@ -54,23 +54,23 @@ async function pass(sender: Sender): Promise<PushResult[]> {
 }
 
 /** Queues a change as if Jira had sent it: pushed to Azure DevOps only (no echo), no Discord unless on. */
-function queue(issue: string, field: Change["field"], to: string | null): number[] {
-  const jira = store.integrations.byExternalId(JIRA_ID)!;
-  return store.inTransaction(() => store.outbox.enqueue([{ issue, issueId: store.links.issueId(issue)!, field, from: null, to }], { integrationId: jira.id, via: "jira", at: new Date(clock).toISOString() }));
+async function queue(issue: string, field: Change["field"], to: string | null): Promise<number[]> {
+  const jira = (await store.integrations.byExternalId(JIRA_ID))!;
+  return store.inTransaction(async (tx) => tx.outbox.enqueue([{ issue, issueId: (await tx.links.issueId(issue))!, field, from: null, to }], { integrationId: jira.id, via: "jira", at: new Date(clock).toISOString() }));
 }
 
-const row = (id: number) => store.outbox.get(id)!;
+const row = async (id: number) => (await store.outbox.get(id))!;
 const patches = () => w.azure.requests.filter((r) => r.method === "PATCH").map((r) => r.url.pathname.split("/").pop());
 
 describe("the outbox's schedule (issue 12 item 6)", () => {
   it("a failed push stays pending with its error, tried again 30 s later, doubling up to an hour", async () => {
     const { sender } = await drain();
     w.azure.failNext({ status: 500, body: { message: "boom" } }, { times: 1000 });
-    const [id] = queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [id] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
     const waits: number[] = [];
     for (let n = 0; n < 10; n++) {
       expect(await pass(sender)).toHaveLength(1);
-      const r = row(id!);
+      const r = await row(id!);
       expect(r).toMatchObject({ state: "pending", attempts: n + 1, lastError: expect.stringContaining("HTTP 500") });
       waits.push(r.nextAttemptAt - clock);
       // Not due yet: the next pass sends nothing.
@@ -85,22 +85,22 @@ describe("the outbox's schedule (issue 12 item 6)", () => {
   it("the jitter spreads a wait by at most a tenth either way", async () => {
     const { sender } = await drain(0xff);
     w.azure.failNext({ status: 500 });
-    const [id] = queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [id] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
     await pass(sender);
-    expect(row(id!).nextAttemptAt - clock).toBe(33_000);
+    expect((await row(id!)).nextAttemptAt - clock).toBe(33_000);
   });
 
   it("gives up after 3 days of failing: failed, in 'outbound list --failed' and doctor; the drain leaves it, 'outbound retry' still sends it", async () => {
     const { sender } = await drain();
     w.azure.failNext({ status: 500 }, { times: 1000 });
-    const [id] = queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [id] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
     const start = clock;
-    while (row(id!).state === "pending") {
+    while ((await row(id!)).state === "pending") {
       expect(await pass(sender)).toHaveLength(1);
-      clock = row(id!).nextAttemptAt;
+      clock = (await row(id!)).nextAttemptAt;
     }
-    expect(row(id!).state).toBe("failed");
-    expect(row(id!).attempts).toBeGreaterThan(70);
+    expect((await row(id!)).state).toBe("failed");
+    expect((await row(id!)).attempts).toBeGreaterThan(70);
     expect(clock - start).toBeGreaterThanOrEqual(GIVE_UP_MS);
     clock += 24 * 3600_000;
     expect(await pass(sender)).toEqual([]);
@@ -120,23 +120,23 @@ describe("the outbox's schedule (issue 12 item 6)", () => {
 
   it("a 429 or 503 with Retry-After puts the next attempt at least that far off, without waiting it out in the send", async () => {
     const { sender, sleeps } = await drain();
-    const [first] = queue("BACKEND-1", "assignee", "jane.doe@example.com");
-    const [second] = queue("BACKEND-2", "assignee", "jane.doe@example.com");
+    const [first] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [second] = await queue("BACKEND-2", "assignee", "jane.doe@example.com");
     w.azure.failNext(throttled(600), { match: (q) => q.url.pathname.endsWith("/5") });
     w.azure.failNext({ status: 503, headers: { "retry-after": "900" } }, { match: (q) => q.url.pathname.endsWith("/7") });
     await pass(sender);
-    expect(row(first!).nextAttemptAt - clock).toBe(600_000);
-    expect(row(second!).nextAttemptAt - clock).toBe(900_000);
-    expect(row(first!).lastError).toContain("HTTP 429");
+    expect((await row(first!)).nextAttemptAt - clock).toBe(600_000);
+    expect((await row(second!)).nextAttemptAt - clock).toBe(900_000);
+    expect((await row(first!)).lastError).toContain("HTTP 429");
     expect(sleeps).toEqual([]);
   });
 
   it("Azure DevOps' Retry-After on a 200: its next row waits that long, other trackers' rows go", async () => {
     const { sender } = await drain();
-    queue("BACKEND-1", "assignee", "jane.doe@example.com");
-    const [second] = queue("BACKEND-2", "assignee", "jane.doe@example.com");
+    await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [second] = await queue("BACKEND-2", "assignee", "jane.doe@example.com");
     // A change from the command line goes to Jira too.
-    const local = store.inTransaction(() => store.outbox.enqueue([{ issue: "BACKEND-1", issueId: store.links.issueId("BACKEND-1")!, field: "status", from: null, to: "resolved" }], { integrationId: null, via: "cli", at: new Date(clock).toISOString() }));
+    const local = await store.inTransaction(async (tx) => tx.outbox.enqueue([{ issue: "BACKEND-1", issueId: (await tx.links.issueId("BACKEND-1"))!, field: "status", from: null, to: "resolved" }], { integrationId: null, via: "cli", at: new Date(clock).toISOString() }));
     w.workItems.retryAfterOnSuccess = 120;
     const sent = await pass(sender);
     expect(patches()).toEqual(["5"]);
@@ -144,7 +144,7 @@ describe("the outbox's schedule (issue 12 item 6)", () => {
       ["5", true],
       ["PRJA-37", true],
     ]);
-    expect(row(second!)).toMatchObject({ state: "pending", attempts: 0 });
+    expect(await row(second!)).toMatchObject({ state: "pending", attempts: 0 });
     expect(local).toHaveLength(2);
     clock += 119_000;
     expect(await pass(sender)).toEqual([]);
@@ -153,8 +153,8 @@ describe("the outbox's schedule (issue 12 item 6)", () => {
   });
 
   it("by hand, Azure DevOps' Retry-After on a 200 is waited out before the next call", async () => {
-    queue("BACKEND-1", "assignee", "jane.doe@example.com");
-    queue("BACKEND-2", "assignee", "jane.doe@example.com");
+    await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    await queue("BACKEND-2", "assignee", "jane.doe@example.com");
     w.workItems.retryAfterOnSuccess = 3;
     const r = await w.run(["outbound", "send"]);
     expect(r.code).toBe(0);
@@ -166,18 +166,18 @@ describe("the outbox's schedule (issue 12 item 6)", () => {
 describe("order and claims (issue 12 item 6)", () => {
   it("a failed older push holds back the newer one of the same work item, not those of other work items", async () => {
     const { sender } = await drain();
-    const [assign] = queue("BACKEND-1", "assignee", "jane.doe@example.com");
-    const [status] = queue("BACKEND-1", "status", "resolved");
-    const [other] = queue("BACKEND-2", "assignee", "bob.smith@example.com");
+    const [assign] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [status] = await queue("BACKEND-1", "status", "resolved");
+    const [other] = await queue("BACKEND-2", "assignee", "bob.smith@example.com");
     w.azure.failNext({ status: 500 }, { match: (q) => q.method === "PATCH" && q.url.pathname.endsWith("/5") });
     const first = await pass(sender);
     expect(first.map((r) => [r.id, r.ok])).toEqual([
       [assign, false],
       [other, true],
     ]);
-    expect(row(status!)).toMatchObject({ state: "pending", attempts: 0 });
+    expect(await row(status!)).toMatchObject({ state: "pending", attempts: 0 });
     expect(w.azure.requests.filter((q) => q.url.pathname.endsWith("/5"))).toHaveLength(1);
-    clock = row(assign!).nextAttemptAt;
+    clock = (await row(assign!)).nextAttemptAt;
     expect((await pass(sender)).map((r) => [r.id, r.ok])).toEqual([
       [assign, true],
       [status, true],
@@ -186,15 +186,15 @@ describe("order and claims (issue 12 item 6)", () => {
   });
 
   it("a row is claimed by one sender only; another takes it over only once the lease has run out", async () => {
-    const [a] = queue("BACKEND-1", "assignee", "jane.doe@example.com");
-    const [b] = queue("BACKEND-2", "assignee", "jane.doe@example.com");
-    const other = openStore(w.db);
+    const [a] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    const [b] = await queue("BACKEND-2", "assignee", "jane.doe@example.com");
+    const other = await openStore(w.db);
     try {
       const claim = (by: string, s: Store) => s.outbox.claimNext({ by, now: clock, until: clock + LEASE_MS, at: new Date(clock).toISOString(), due: true, after: 0, skip: [] });
-      expect(claim("one", store)?.id).toBe(a);
-      expect(claim("two", other)?.id).toBe(b);
-      expect(claim("three", other)).toBeUndefined();
-      expect(other.outbox.claim(a!, { by: "two", now: clock, until: clock + LEASE_MS, at: "" })).toBe(false);
+      expect((await claim("one", store))?.id).toBe(a);
+      expect((await claim("two", other))?.id).toBe(b);
+      expect(await claim("three", other)).toBeUndefined();
+      expect(await other.outbox.claim(a!, { by: "two", now: clock, until: clock + LEASE_MS, at: "" })).toBe(false);
       const raw = new Database(w.db, { readonly: true });
       expect(raw.prepare("SELECT id, claimed_by AS by, attempts FROM outbox ORDER BY id").all()).toEqual([
         { id: a, by: "one", attempts: 1 },
@@ -202,14 +202,14 @@ describe("order and claims (issue 12 item 6)", () => {
       ]);
       raw.close();
       clock += LEASE_MS;
-      expect(claim("three", other)?.id).toBe(a);
+      expect((await claim("three", other))?.id).toBe(a);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 
   it("two senders at once send each row once, in order per work item", async () => {
-    const ids = [...queue("BACKEND-1", "assignee", "jane.doe@example.com"), ...queue("BACKEND-1", "status", "resolved"), ...queue("BACKEND-2", "assignee", "bob.smith@example.com")];
+    const ids = [...(await queue("BACKEND-1", "assignee", "jane.doe@example.com")), ...(await queue("BACKEND-1", "status", "resolved")), ...(await queue("BACKEND-2", "assignee", "bob.smith@example.com"))];
     const one = await drain();
     const two = await drain();
     const results: PushResult[] = [];

@@ -34,12 +34,12 @@ async function serve(args: { outbound?: boolean }, env: Record<string, string | 
   return { url, post, output, stop: async () => (stop.abort(), running) };
 }
 
-const outbox = () => {
-  const store = openStore(w.db);
+const outbox = async () => {
+  const store = await openStore(w.db);
   try {
-    return store.outbox.list();
+    return await store.outbox.list();
   } finally {
-    store.close();
+    await store.close();
   }
 };
 
@@ -49,7 +49,7 @@ describe("serve sends the outbox itself (issue 12 item 6)", () => {
     expect(await s.post(vstsAssign("jane.doe@example.com"))).toBe(200);
     await expect.poll(() => w.jiraIssues.issues.get("PRJA-37")!.assignee, { timeout: 10_000 }).toBe("jdoe");
     await s.stop();
-    expect(outbox().map((r) => [r.integration, r.state])).toEqual([[JIRA_ID, "done"]]);
+    expect((await outbox()).map((r) => [r.integration, r.state])).toEqual([[JIRA_ID, "done"]]);
     expect(s.output().stderr).toContain(`pushed BACKEND-1 assignee to ${JIRA_ID} PRJA-37: PRJA-37 assigned to jdoe`);
   });
 
@@ -66,21 +66,21 @@ describe("serve sends the outbox itself (issue 12 item 6)", () => {
     expect(await s.post(vstsAssign("jane.doe@example.com"))).toBe(200);
     await s.stop();
     expect(w.jira.requests).toEqual([]);
-    expect(outbox().map((r) => r.state)).toEqual(["pending"]);
+    expect((await outbox()).map((r) => r.state)).toEqual(["pending"]);
     expect((await w.run(["outbound", "send"])).code).toBe(0);
     expect(w.jiraIssues.issues.get("PRJA-37")!.assignee).toBe("jdoe");
   });
 
   it("a missing credential fails the rows with what to do and backs off; serve goes on", async () => {
     // A change Jira sent, queued for Azure DevOps; serve has no Azure DevOps token.
-    const store = openStore(w.db);
-    const jira = store.integrations.byExternalId(JIRA_ID)!;
-    store.inTransaction(() => store.outbox.enqueue([{ issue: "BACKEND-1", issueId: store.links.issueId("BACKEND-1")!, field: "assignee", from: null, to: "jane.doe@example.com" }], { integrationId: jira.id, via: "jira", at: "2026-01-02T03:04:05.000Z" }));
-    store.close();
+    const store = await openStore(w.db);
+    const jira = (await store.integrations.byExternalId(JIRA_ID))!;
+    await store.inTransaction(async (tx) => tx.outbox.enqueue([{ issue: "BACKEND-1", issueId: (await tx.links.issueId("BACKEND-1"))!, field: "assignee", from: null, to: "jane.doe@example.com" }], { integrationId: jira.id, via: "jira", at: "2026-01-02T03:04:05.000Z" }));
+    await store.close();
     const s = await serve({}, { ...w.env, AZURE_DEVOPS_EXT_PAT: undefined });
-    await expect.poll(() => outbox().find((r) => r.externalKey === "5")?.attempts, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await outbox()).find((r) => r.externalKey === "5")?.attempts, { timeout: 10_000 }).toBe(1);
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
-    const row = outbox().find((r) => r.externalKey === "5")!;
+    const row = (await outbox()).find((r) => r.externalKey === "5")!;
     expect(row).toMatchObject({ state: "pending", lastError: expect.stringContaining("no Azure DevOps token: serve reads it from AZURE_DEVOPS_EXT_PAT") });
     expect(row.nextAttemptAt - Date.parse("2026-01-02T03:04:05.000Z")).toBeGreaterThanOrEqual(27_000);
     await s.stop();

@@ -34,12 +34,12 @@ describe("rule 3.5: hidden assignee emails", () => {
     expect(ndjson(r.stdout)[0]).toMatchObject({ outcome: "applied", changes: [{ issue: "BACKEND-1", field: "assignee", from: null, to: "jane.doe@example.com" }] });
     expect(userLookups().map((q) => q.url.search)).toEqual(["?key=JIRAUSER10400"]);
     expect(userLookups()[0]!.headers.authorization).toMatch(/^OAuth .*oauth_signature_method="RSA-SHA1"/);
-    const store = openStore(w.db);
+    const store = await openStore(w.db);
     try {
-      const row = store.integrations.byExternalId(JIRA_ID)!;
-      expect(store.jiraUsers.get(row.id, "JIRAUSER10400")).toEqual({ email: "jane.doe@example.com", fetchedAt: new Date(NOW).toISOString() });
+      const row = (await store.integrations.byExternalId(JIRA_ID))!;
+      expect(await store.jiraUsers.get(row.id, "JIRAUSER10400")).toEqual({ email: "jane.doe@example.com", fetchedAt: new Date(NOW).toISOString() });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -55,11 +55,11 @@ describe("rule 3.5: hidden assignee emails", () => {
     const r = await replay([hidden({ key: "JIRAUSER10400" }), hidden({ key: "JIRAUSER10400" })], "--dry-run");
     expect(ndjson(r.stdout).map((o) => o.outcome)).toEqual(["applied", "applied"]);
     expect(userLookups()).toHaveLength(1);
-    const store = openStore(w.db);
+    const store = await openStore(w.db);
     try {
-      expect(store.jiraUsers.get(store.integrations.byExternalId(JIRA_ID)!.id, "JIRAUSER10400")).toBeUndefined();
+      expect(await store.jiraUsers.get((await store.integrations.byExternalId(JIRA_ID))!.id, "JIRAUSER10400")).toBeUndefined();
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -93,7 +93,7 @@ describe("rule 3.5: hidden assignee emails", () => {
   it("pauses an integration's lookups for the cooldown after a failure, then asks Jira again and recovers", async () => {
     let now = NOW;
     const { deps } = testDeps({ env: w.env, now: () => new Date(now) });
-    const store = openStore(w.db);
+    const store = await openStore(w.db);
     const enricher = new AssigneeEnricher({ deps, budgetMs: 2_000, cooldownMs: 10_000 });
     const delivery = { source: "x", headers: {}, provider: "jira" as const, body: { ok: true as const, value: hidden({ key: "JIRAUSER10400" }) } };
     try {
@@ -113,13 +113,13 @@ describe("rule 3.5: hidden assignee emails", () => {
       expect(userLookups()).toHaveLength(1);
     } finally {
       await enricher.close();
-      store.close();
+      await store.close();
     }
   });
 
   it("reads envelopes as serve records them", async () => {
     const { deps } = testDeps({ env: w.env });
-    const store = openStore(w.db);
+    const store = await openStore(w.db);
     const enricher = new AssigneeEnricher({ deps });
     try {
       const body = { provider: "jira", integration: JIRA_ID, headers: {}, body: hidden({ key: "JIRAUSER10400" }) };
@@ -127,7 +127,7 @@ describe("rule 3.5: hidden assignee emails", () => {
       expect(out).toMatchObject({ provider: "jira", integration: JIRA_ID, body: { ok: true, value: { issue: { fields: { assignee: { emailAddress: "jane.doe@example.com" } } } } } });
     } finally {
       await enricher.close();
-      store.close();
+      await store.close();
     }
   });
 });

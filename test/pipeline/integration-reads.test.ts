@@ -1,35 +1,44 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
-import type { Store } from "../../src/store/store.js";
-import { openStore } from "../../src/store/store.js";
+import { IntegrationsRepo } from "../../src/store/integrations-repo.js";
 import { fixture, testDeps } from "../helpers.js";
 import { JIRA_SECRET, receiver } from "../receiver/harness.js";
 import { JIRA_ID, world } from "../world.js";
 
-/** Counts every integration the store is asked for, memoized or not: each is a lookup some code made. */
-function countReads(store: Store): { reads: () => number } {
-  const repo = store.integrations;
+/**
+ * Counts every integration the store is asked for until stop(), memoized or not: each is a lookup
+ * some code made. Counted on the repository's class, since each transaction's Store has an
+ * IntegrationsRepo of its own; the test's one store is the only one asked meanwhile.
+ */
+function countReads(): { reads: () => number; stop: () => void } {
+  const repo = IntegrationsRepo.prototype;
+  const { byExternalId, onlyOf } = repo;
   let n = 0;
-  const byExternalId = repo.byExternalId.bind(repo);
-  const onlyOf = repo.onlyOf.bind(repo);
-  repo.byExternalId = (id) => (n++, byExternalId(id));
-  repo.onlyOf = (p) => (n++, onlyOf(p));
-  return { reads: () => n };
+  repo.byExternalId = function (id) {
+    n++;
+    return byExternalId.call(this, id);
+  };
+  repo.onlyOf = function (p) {
+    n++;
+    return onlyOf.call(this, p);
+  };
+  const stop = () => void Object.assign(repo, { byExternalId, onlyOf });
+  onTestFinished(stop);
+  return { reads: () => n, stop };
 }
 
-/** `hooksync <argv>` in-process over a store whose integration reads are counted. */
+/** `hooksync <argv>` in-process, counting the integration reads of the store it opens. */
 async function counted(db: string, argv: string[]): Promise<{ code: number; reads: number }> {
   const { deps } = testDeps();
-  let counter: { reads: () => number } | undefined;
-  deps.openStore = async (path, opts) => {
-    const store = openStore(path, opts);
-    counter = countReads(store);
-    return store;
-  };
-  const code = await main([...argv, "--db", db], deps);
-  return { code, reads: counter?.reads() ?? 0 };
+  const counter = countReads();
+  try {
+    const code = await main([...argv, "--db", db], deps);
+    return { code, reads: counter.reads() };
+  } finally {
+    counter.stop();
+  }
 }
 
 const raw = (name: string) => readFileSync(fixture(name));
@@ -50,7 +59,7 @@ describe("a delivery's integration is looked up once", () => {
         return { ok: true, delivery: { ...d, body: { ok: true, value: body } } };
       },
     });
-    const { reads } = countReads(r.store);
+    const { reads } = countReads();
     expect((await r.postVsts(raw("vsts-workitem-updated.json"))).body.outcome).toBe("applied");
     expect(reads()).toBe(1);
     expect((await r.postJira(signJwt({ id: JIRA_ID }, JIRA_SECRET), hiddenAssignee())).body.outcome).toBe("applied");

@@ -42,7 +42,7 @@ describe("serve: capacity", () => {
     const res = await r.postVsts(VSTS_UPDATED);
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ outcome: "rejected", reason: "the receiver holds 4000 bytes of bodies already, try again", delivery: expect.any(Number) });
-    expect(r.rawDeliveries()).toMatchObject([{ verdict: 503, body: null }]);
+    expect(await r.rawDeliveries()).toMatchObject([{ verdict: 503, body: null }]);
   });
 
   it("accepts no more than --max-connections connections at once", async () => {

@@ -6,6 +6,9 @@ import { JIRA_SECRET, VSTS_SECRET } from "../world.js";
 /** Old place of the world's secrets, kept for tests written before test/world.ts held them. */
 export { JIRA_SECRET, VSTS_SECRET };
 
+const RAW_DELIVERIES =
+  "SELECT id, route, headers, body, body_size AS bodySize, body_sha256 AS bodySha256, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id";
+
 export interface Answer {
   status: number;
   body: any;
@@ -14,7 +17,7 @@ export interface Answer {
 
 /** A real receiver on an ephemeral loopback port over the store at db; stopped after the test. */
 export async function receiver(db: string, opts: Partial<ServeOptions> = {}, deps: Partial<ServerDeps> = {}) {
-  const store = openStore(db);
+  const store = await openStore(db);
   const logs: RequestLog[] = [];
   const errors: Error[] = [];
   const server = await startServer(
@@ -27,7 +30,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
     if (closed) return;
     closed = true;
     await server.close();
-    store.close();
+    await store.close();
   };
   afterEach(close);
 
@@ -57,9 +60,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
       request("POST", `/hooks/jira/${token}`, body, { ...json, ...headers }),
     /** Rows of the deliveries table as stored, secrets and all, for checking what was kept. */
     rawDeliveries: () =>
-      store.db
-        .prepare("SELECT id, route, headers, body, body_size AS bodySize, body_sha256 AS bodySha256, verdict, outcome, reason, identity, integration_id AS integrationId FROM deliveries ORDER BY id")
-        .all() as {
+      store.sql.all<{
         id: number;
         route: string;
         headers: string;
@@ -71,7 +72,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
         reason: string | null;
         identity: string | null;
         integrationId: number | null;
-      }[],
-    count: (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n,
+      }>(RAW_DELIVERIES),
+    count: async (table: string) => (await store.sql.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n,
   };
 }

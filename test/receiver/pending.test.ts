@@ -39,7 +39,7 @@ describe("serve: deliveries kept pending (rule 10.4)", () => {
     // Another issue is not held back.
     expect((await r.postVsts(VSTS_UPDATED)).body.outcome).toBe("applied");
     expect((await w.issues())["WEB-1"]!.assignee).toBeNull();
-    expect(r.store.deliveries.list({ pending: true }).map((d) => d.id)).toEqual([assign.body.delivery, unassign.body.delivery]);
+    expect((await r.store.deliveries.list({ pending: true })).map((d) => d.id)).toEqual([assign.body.delivery, unassign.body.delivery]);
 
     jiraAnswers = true;
     await expect.poll(() => r.logs.filter((l) => l.method === "PENDING").map((l) => [l.delivery, l.outcome])).toEqual([
@@ -53,8 +53,8 @@ describe("serve: deliveries kept pending (rule 10.4)", () => {
       ["unassigned", null, unassign.body.delivery],
     ]);
     // Recorded on the same deliveries, with the 202 they were answered.
-    expect(r.store.deliveries.get(assign.body.delivery)).toMatchObject({ verdict: 202, outcome: "applied" });
-    expect(r.store.deliveries.list({ pending: true })).toEqual([]);
+    expect(await r.store.deliveries.get(assign.body.delivery)).toMatchObject({ verdict: 202, outcome: "applied" });
+    expect(await r.store.deliveries.list({ pending: true })).toEqual([]);
   });
 
   it("a lookup that hangs holds back only its own issue: a delivery for another issue is answered first", async () => {

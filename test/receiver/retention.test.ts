@@ -29,57 +29,57 @@ const fail = (err: Error) => {
 describe("pruneDeliveries", () => {
   it("walks the whole range batch by batch, keeping pending, stubs and newer deliveries between them", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
+    const d = await oldDeliveries(w.db);
     const now = new Date();
     const at = (days: number) => new Date(now.getTime() - days * DAY);
-    const kept = [d.add(at(9), { end: { outcome: "pending" } }), d.add(at(8), { activity: true, end: { outcome: "applied" } })];
-    d.addMany(20, at(7));
-    kept.push(d.add(at(6), { end: { outcome: "pending" } }));
-    d.addMany(10, at(5));
-    kept.push(d.add(at(1)));
+    const kept = [await d.add(at(9), { end: { outcome: "pending" } }), await d.add(at(8), { activity: true, end: { outcome: "applied" } })];
+    await d.addMany(20, at(7));
+    kept.push(await d.add(at(6), { end: { outcome: "pending" } }));
+    await d.addMany(10, at(5));
+    kept.push(await d.add(at(1)));
     const r = await pruneDeliveries(d.store, { now, olderThanMs: 2 * DAY, batch: 3 });
     expect(r).toEqual({ olderThan: at(2).toISOString(), deleted: 30, stripped: 1, dryRun: false });
-    expect(d.ids()).toEqual(kept);
+    expect(await d.ids()).toEqual(kept);
   });
 });
 
 describe("startRetention (serve --retain)", () => {
   it("prunes at once, then again every interval by the injected clock", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
+    const d = await oldDeliveries(w.db);
     let clock = new Date("2026-03-01T00:00:00Z");
     const at = (days: number) => new Date(clock.getTime() - days * DAY);
-    d.add(at(31));
-    const young = d.add(at(29));
+    await d.add(at(31));
+    const young = await d.add(at(29));
     const p = passes();
     const first = p.next();
     const retention = startRetention(d.store, { retainMs: 30 * DAY, now: () => clock, intervalMs: 5, onPass: p.onPass, onError: fail });
     expect(await first).toMatchObject({ deleted: 1 });
-    expect(d.ids()).toEqual([young]);
+    expect(await d.ids()).toEqual([young]);
     clock = new Date(clock.getTime() + 2 * DAY);
     // Passes that find nothing are passes too: wait for the one that sees the new clock.
     while ((await p.next()).deleted === 0);
-    expect(d.ids()).toEqual([]);
+    expect(await d.ids()).toEqual([]);
     await retention.stop();
   });
 
   it("keeps every delivery with a retention of 0", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
-    const ids = [d.add(new Date("2025-02-01T00:00:00Z")), d.add(new Date())];
+    const d = await oldDeliveries(w.db);
+    const ids = [await d.add(new Date("2025-02-01T00:00:00Z")), await d.add(new Date())];
     const p = passes();
     const retention = startRetention(d.store, { retainMs: 0, now: () => new Date(), intervalMs: 1, onPass: p.onPass, onError: fail });
     // With any retention, the first batch runs before startRetention returns.
     await new Promise((resolve) => setImmediate(resolve));
     await retention.stop();
     expect(p.results).toEqual([]);
-    expect(d.ids()).toEqual(ids);
+    expect(await d.ids()).toEqual(ids);
   });
 
   it("prunes a backlog in the background while serve keeps answering deliveries", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
-    d.addMany(30_000, new Date(Date.now() - 40 * DAY), { body: Buffer.alloc(2048, "x") });
+    const d = await oldDeliveries(w.db);
+    await d.addMany(30_000, new Date(Date.now() - 40 * DAY), { body: Buffer.alloc(2048, "x") });
     const r = await receiver(w.db);
     const p = passes();
     const done = p.next();
@@ -95,30 +95,31 @@ describe("startRetention (serve --retain)", () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(answeredIn).toBeLessThan(1000);
     expect(await done).toMatchObject({ deleted: 30_000, stripped: 0 });
-    expect(d.ids()).toEqual(answers.map((a) => a.body.delivery));
+    expect(await d.ids()).toEqual(answers.map((a) => a.body.delivery));
     await retention.stop();
   });
 
   it("stops after the batch in flight and prunes no more", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
-    d.addMany(1000, new Date(Date.now() - 40 * DAY));
+    const d = await oldDeliveries(w.db);
+    await d.addMany(1000, new Date(Date.now() - 40 * DAY));
     const p = passes();
     const retention = startRetention(d.store, { retainMs: 30 * DAY, now: () => new Date(), batch: 100, onPass: p.onPass, onError: fail });
     await retention.stop();
-    expect(d.ids()).toHaveLength(900);
+    expect(await d.ids()).toHaveLength(900);
     expect(p.results).toEqual([]);
   });
 
   it("reports a failed pass and tries again at the next interval", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
-    d.add(new Date(Date.now() - 40 * DAY));
+    const d = await oldDeliveries(w.db);
+    await d.add(new Date(Date.now() - 40 * DAY));
     const errors: Error[] = [];
     const p = passes();
     const next = p.next();
     // The first pass fails inside its transaction (as a full disk would); the trigger is gone by the next.
-    d.store.db.exec("CREATE TEMP TRIGGER no_prune BEFORE DELETE ON deliveries BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    await d.store.sql.run("CREATE TEMP TRIGGER no_prune BEFORE DELETE ON deliveries BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    let dropped: Promise<number> | undefined;
     const retention = startRetention(d.store, {
       retainMs: 30 * DAY,
       now: () => new Date(),
@@ -126,12 +127,13 @@ describe("startRetention (serve --retain)", () => {
       onPass: p.onPass,
       onError: (e) => {
         errors.push(e);
-        d.store.db.exec("DROP TRIGGER no_prune");
+        dropped = d.store.sql.run("DROP TRIGGER no_prune");
       },
     });
     expect(await next).toMatchObject({ deleted: 1 });
+    await dropped;
     expect(errors.map((e) => e.message)).toEqual(["database or disk is full"]);
-    expect(d.ids()).toEqual([]);
+    expect(await d.ids()).toEqual([]);
     await retention.stop();
   });
 });

@@ -52,13 +52,13 @@ describe("serve: routes", () => {
     expect(post.headers.get("allow")).toBe("GET, HEAD");
     expect(await r.request("GET", "/nope")).toMatchObject({ status: 404, body: { outcome: null, delivery: null } });
     expect((await r.request("POST", "/hooks/vsts/")).status).toBe(404);
-    expect(r.count("deliveries")).toBe(0);
+    expect(await r.count("deliveries")).toBe(0);
 
     const get = await r.request("GET", "/hooks/vsts");
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");
     expect(get.body).toMatchObject({ outcome: "rejected", reason: "method GET not allowed", delivery: expect.any(Number) });
-    expect(r.rawDeliveries()).toMatchObject([{ verdict: 405, outcome: "rejected", route: "/hooks/vsts" }]);
+    expect(await r.rawDeliveries()).toMatchObject([{ verdict: 405, outcome: "rejected", route: "/hooks/vsts" }]);
   });
   it("answers 404 to a Jira URL under a prefix without printing its token in the log or the reason", async () => {
     const w = await world();
@@ -86,12 +86,12 @@ describe("serve: Azure DevOps", () => {
     expect(res.body).toEqual({ outcome: "applied", reason: null, delivery: expect.any(Number) });
     const id = res.body.delivery;
     expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber3@hotmail.com");
-    const [d] = r.store.deliveries.list();
+    const [d] = await r.store.deliveries.list();
     expect(d).toMatchObject({ id, source: "serve", route: "/hooks/vsts", provider: "vsts", integration: VSTS_ID, event: "workitem.updated" });
     expect(d).toMatchObject({ verdict: 200, outcome: "applied" });
     expect(d!.changes).toEqual([{ issue: "BACKEND-1", field: "assignee", from: "fabrikamfiber4@hotmail.com", to: "fabrikamfiber3@hotmail.com" }]);
     expect((await w.activity()).map((a) => [a.source, a.delivery])).toEqual([["serve", id]]);
-    expect(r.rawDeliveries()[0]!.body!.equals(VSTS_UPDATED)).toBe(true);
+    expect((await r.rawDeliveries())[0]!.body!.equals(VSTS_UPDATED)).toBe(true);
   });
 
   it("accepts the header name in any case", async () => {
@@ -118,8 +118,8 @@ describe("serve: Azure DevOps", () => {
     const res = await r.postVsts(JSON.stringify(payload), headers);
     expect(res).toMatchObject({ status: 401, body: { outcome: "rejected", reason } });
     expect(await w.issues()).toEqual(before);
-    expect(r.count("activity")).toBe(0);
-    expect(r.rawDeliveries()).toMatchObject([{ verdict: 401, outcome: "rejected", integrationId: null }]);
+    expect(await r.count("activity")).toBe(0);
+    expect(await r.rawDeliveries()).toMatchObject([{ verdict: 401, outcome: "rejected", integrationId: null }]);
     expect((await r.request("GET", "/healthz")).status).toBe(200);
   });
 
@@ -129,7 +129,7 @@ describe("serve: Azure DevOps", () => {
     const payload = JSON.parse(VSTS_UPDATED.toString());
     delete payload.resourceContainers.collection;
     expect(await r.postVsts(JSON.stringify(payload))).toMatchObject({ status: 400, body: { outcome: "rejected", reason: "payload has no resourceContainers.collection.id" } });
-    expect(r.count("activity")).toBe(0);
+    expect(await r.count("activity")).toBe(0);
   });
 
   it("answers 400 to malformed JSON and to a payload the pipeline rejects, and keeps serving", async () => {
@@ -144,7 +144,7 @@ describe("serve: Azure DevOps", () => {
     const rejected = await r.postVsts(JSON.stringify(payload));
     expect(rejected).toMatchObject({ status: 400, body: { outcome: "rejected", reason: "payload has no resource.workItemId" } });
     // Authenticated, so the delivery names its integration.
-    expect(r.store.deliveries.get(rejected.body.delivery)).toMatchObject({ integration: VSTS_ID, verdict: 400 });
+    expect(await r.store.deliveries.get(rejected.body.delivery)).toMatchObject({ integration: VSTS_ID, verdict: 400 });
     expect((await r.postVsts(VSTS_UPDATED)).status).toBe(200);
   });
 
@@ -163,7 +163,7 @@ describe("serve: Jira", () => {
     const res = await r.postJira(signJwt({ id: JIRA_ID }, JIRA_SECRET), JIRA_ASSIGNED);
     expect(res).toMatchObject({ status: 200, body: { outcome: "applied" } });
     expect((await w.issues())["WEB-1"]?.assignee).toBe("bob.smith@example.com");
-    expect(r.store.deliveries.list()[0]).toMatchObject({ provider: "jira", integration: JIRA_ID, route: "/hooks/jira/<redacted>" });
+    expect((await r.store.deliveries.list())[0]).toMatchObject({ provider: "jira", integration: JIRA_ID, route: "/hooks/jira/<redacted>" });
   });
 
   const forged: [string, () => string, RegExp][] = [
@@ -197,8 +197,8 @@ describe("serve: Jira", () => {
     expect(res.status).toBe(400);
     expect(res.body.reason).toMatch(reason);
     expect(await w.issues()).toEqual(before);
-    expect(r.count("activity")).toBe(0);
-    expect(r.rawDeliveries()).toMatchObject([{ verdict: 400, outcome: "rejected", integrationId: null, route: "/hooks/jira/<redacted>" }]);
+    expect(await r.count("activity")).toBe(0);
+    expect(await r.rawDeliveries()).toMatchObject([{ verdict: 400, outcome: "rejected", integrationId: null, route: "/hooks/jira/<redacted>" }]);
     expect((await r.postJira(signJwt({ id: JIRA_ID }, JIRA_SECRET), JIRA_ASSIGNED)).status).toBe(200);
   });
 
@@ -209,7 +209,7 @@ describe("serve: Jira", () => {
     const res = await r.postJira(signJwt({ id: JIRA_ID }, JIRA_SECRET), "{not json");
     expect(res.status).toBe(400);
     expect(res.body.reason).toMatch(/not valid JSON/);
-    expect(r.store.deliveries.get(res.body.delivery)!.integration).toBe(JIRA_ID);
+    expect((await r.store.deliveries.get(res.body.delivery))!.integration).toBe(JIRA_ID);
   });
 });
 
@@ -235,7 +235,7 @@ describe("serve: bodies", () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     expect((await r.request("GET", "/healthz")).status).toBe(200);
-    expect(r.rawDeliveries().map((d) => [d.verdict, d.body === null])).toEqual([
+    expect((await r.rawDeliveries()).map((d) => [d.verdict, d.body === null])).toEqual([
       [200, false],
       [413, true],
       [413, true],
@@ -266,9 +266,9 @@ describe("serve: bodies", () => {
     expect(res.status).toBe(status);
     if (status === 415) {
       expect(res.body.outcome).toBe("rejected");
-      expect(r.count("activity")).toBe(0);
+      expect(await r.count("activity")).toBe(0);
       // Item 3 of the always-on issue: a refused body keeps its first 4 KiB, its size and its hash.
-      const [row] = r.rawDeliveries();
+      const [row] = await r.rawDeliveries();
       expect(row!.body!.equals(VSTS_UPDATED.subarray(0, 4096))).toBe(true);
       expect([row!.bodySize, row!.bodySha256]).toEqual([VSTS_UPDATED.length, createHash("sha256").update(VSTS_UPDATED).digest("hex")]);
     }
@@ -308,7 +308,7 @@ describe("serve: order and lookups", () => {
     expect(asked).toEqual([JIRA_ID]);
     expect((await w.issues())["WEB-1"]?.assignee).toBe("bob.smith@example.com");
     // The delivery keeps the bytes as received, not the enriched copy.
-    expect(r.rawDeliveries()[1]!.body!.toString()).toContain('"emailAddress":""');
+    expect((await r.rawDeliveries())[1]!.body!.toString()).toContain('"emailAddress":""');
   });
 
   it("commits deliveries in arrival order even when an earlier one waits on a lookup", async () => {
@@ -345,7 +345,7 @@ describe("serve: deliveries", () => {
     await r.postVsts(VSTS_UPDATED, { "shared-secret": "wrong-but-secret-looking" });
     await r.postJira(jwt, JIRA_ASSIGNED, { Cookie: "session=s3cr3t" });
     await r.postJira(`${jwt}x`, JIRA_ASSIGNED);
-    const rows = r.rawDeliveries();
+    const rows = await r.rawDeliveries();
     const headers = JSON.parse(rows[0]!.headers);
     expect(headers).toMatchObject({ "shared-secret": "<redacted>", authorization: "<redacted>", "x-vss-activityid": "abc" });
     expect(Object.keys(headers).every((k) => k === k.toLowerCase())).toBe(true);
@@ -374,7 +374,7 @@ describe("serve: deliveries", () => {
     expect(again).toMatchObject({ status: 200, body: { outcome: "ignored", reason: `redelivery of delivery ${first.delivery}` } });
     expect(again.body.delivery).toBeGreaterThan(first.delivery);
     expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber4@hotmail.com");
-    expect(r.count("activity")).toBe(1);
+    expect(await r.count("activity")).toBe(1);
     // Another notification of the same subscription is a new delivery.
     const next = JSON.parse(VSTS_UPDATED.toString());
     next.notificationId = 22;
@@ -412,8 +412,8 @@ describe("serve: deliveries", () => {
       ...Array.from({ length: 10 }, () => r.request("GET", "/healthz")),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([...Array(30).fill(200), ...Array(10).fill(401)]);
-    expect(r.count("deliveries")).toBe(30);
-    const recorded = r.store.deliveries.list();
+    expect(await r.count("deliveries")).toBe(30);
+    const recorded = await r.store.deliveries.list();
     expect(recorded.filter((d) => d.outcome === "applied")).toHaveLength(2);
     expect(recorded.filter((d) => d.reason?.startsWith("redelivery of delivery "))).toHaveLength(18);
     expect(new Set(answers.map((a) => a.body.delivery).filter(Boolean)).size).toBe(30);
@@ -422,14 +422,14 @@ describe("serve: deliveries", () => {
   it("answers 503 when the store fails, so the tracker retries", async () => {
     const w = await world();
     const r = await receiver(w.db);
-    r.store.db.exec(`CREATE TRIGGER broken BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    await r.store.sql.run(`CREATE TRIGGER broken BEFORE INSERT ON deliveries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     const answer = await r.postVsts(VSTS_UPDATED);
     expect(answer.status).toBe(503);
     expect(answer.body.reason).toBe("the store is not available, try again");
     expect(r.errors.map((e) => e.message)).toEqual(["disk on fire"]);
     // Nothing of the delivery was applied, and the receiver serves again once the store is back.
     expect((await w.issues())["BACKEND-1"]?.assignee).toBe("fabrikamfiber4@hotmail.com");
-    r.store.db.exec("DROP TRIGGER broken");
+    await r.store.sql.run("DROP TRIGGER broken");
     expect((await r.postVsts(VSTS_UPDATED)).body.outcome).toBe("applied");
   });
 });

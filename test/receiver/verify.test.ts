@@ -7,7 +7,7 @@ const rows: IntegrationRow[] = [
   { id: 1, provider: "vsts", externalId: "coll", name: "c", baseUrl: null, webhookSecret: "vsts-secret" },
   { id: 2, provider: "jira", externalId: "jira", name: "j", baseUrl: null, webhookSecret: "jira-secret" },
 ];
-const find = (id: string) => rows.find((r) => r.externalId === id);
+const find = async (id: string) => rows.find((r) => r.externalId === id);
 const body = (id: unknown) => ({ resourceContainers: { collection: { id } } });
 
 describe("verify", () => {
@@ -18,36 +18,36 @@ describe("verify", () => {
     expect(sameSecret("", "abc")).toBe(false);
   });
 
-  it("needs a collection id (400), then the integration's secret (401)", () => {
-    expect(verifyVsts(body("coll"), "vsts-secret", find)).toEqual({ ok: true, integration: rows[0] });
-    expect(verifyVsts(body("coll"), "jira-secret", find)).toEqual({ ok: false, status: 401, reason: "wrong shared-secret header" });
-    expect(verifyVsts(body("coll"), undefined, find)).toEqual({ ok: false, status: 401, reason: "missing shared-secret header" });
-    expect(verifyVsts(body(5), "vsts-secret", find)).toMatchObject({ ok: false, status: 400, reason: "payload has no resourceContainers.collection.id" });
-    expect(verifyVsts([], "vsts-secret", find)).toMatchObject({ ok: false, status: 400 });
+  it("needs a collection id (400), then the integration's secret (401)", async () => {
+    expect(await verifyVsts(body("coll"), "vsts-secret", find)).toEqual({ ok: true, integration: rows[0] });
+    expect(await verifyVsts(body("coll"), "jira-secret", find)).toEqual({ ok: false, status: 401, reason: "wrong shared-secret header" });
+    expect(await verifyVsts(body("coll"), undefined, find)).toEqual({ ok: false, status: 401, reason: "missing shared-secret header" });
+    expect(await verifyVsts(body(5), "vsts-secret", find)).toMatchObject({ ok: false, status: 400, reason: "payload has no resourceContainers.collection.id" });
+    expect(await verifyVsts([], "vsts-secret", find)).toMatchObject({ ok: false, status: 400 });
   });
 
-  it("refuses an unknown collection id exactly as a wrong secret, so it does not tell which ids exist", () => {
+  it("refuses an unknown collection id exactly as a wrong secret, so it does not tell which ids exist", async () => {
     for (const secret of ["jira-secret", "vsts-secret", "", undefined]) {
-      expect(verifyVsts(body("nope"), secret, find)).toEqual(verifyVsts(body("coll"), secret === "vsts-secret" ? "wrong" : secret, find));
+      expect(await verifyVsts(body("nope"), secret, find)).toEqual(await verifyVsts(body("coll"), secret === "vsts-secret" ? "wrong" : secret, find));
       // A Jira integration's id is no Azure DevOps id, even with that integration's secret.
-      expect(verifyVsts(body("jira"), secret, find)).toEqual(verifyVsts(body("coll"), secret === "vsts-secret" ? "wrong" : secret, find));
+      expect(await verifyVsts(body("jira"), secret, find)).toEqual(await verifyVsts(body("coll"), secret === "vsts-secret" ? "wrong" : secret, find));
     }
   });
 
-  it("verifies a Jira token with the secret of the integration it names", () => {
-    expect(verifyJira(signJwt({ id: "jira" }, "jira-secret"), Date.now(), find)).toEqual({ ok: true, integration: rows[1] });
-    expect(verifyJira(signJwt({ id: 1 }, "jira-secret"), Date.now(), find)).toMatchObject({ reason: "token has no id claim" });
+  it("verifies a Jira token with the secret of the integration it names", async () => {
+    expect(await verifyJira(signJwt({ id: "jira" }, "jira-secret"), Date.now(), find)).toEqual({ ok: true, integration: rows[1] });
+    expect(await verifyJira(signJwt({ id: 1 }, "jira-secret"), Date.now(), find)).toMatchObject({ reason: "token has no id claim" });
   });
 
-  it("refuses a Jira token naming an unknown id exactly as one signed with a wrong key, so it does not tell which ids exist", () => {
+  it("refuses a Jira token naming an unknown id exactly as one signed with a wrong key, so it does not tell which ids exist", async () => {
     const unsigned = (id: string) => `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify({ id })).toString("base64url")}.`;
-    const wrongKey = verifyJira(signJwt({ id: "jira" }, "wrong"), Date.now(), find);
+    const wrongKey = await verifyJira(signJwt({ id: "jira" }, "wrong"), Date.now(), find);
     expect(wrongKey).toEqual({ ok: false, status: 400, reason: "token signature does not verify" });
     for (const id of ["nope", "coll"]) {
-      expect(verifyJira(signJwt({ id }, "wrong"), Date.now(), find)).toEqual(wrongKey);
-      expect(verifyJira(signJwt({ id }, "vsts-secret"), Date.now(), find)).toEqual(wrongKey);
-      expect(verifyJira(signJwt({ id, exp: 1 }, "wrong"), Date.now(), find)).toEqual(wrongKey);
-      expect(verifyJira(unsigned(id), Date.now(), find)).toEqual(verifyJira(unsigned("jira"), Date.now(), find));
+      expect(await verifyJira(signJwt({ id }, "wrong"), Date.now(), find)).toEqual(wrongKey);
+      expect(await verifyJira(signJwt({ id }, "vsts-secret"), Date.now(), find)).toEqual(wrongKey);
+      expect(await verifyJira(signJwt({ id, exp: 1 }, "wrong"), Date.now(), find)).toEqual(wrongKey);
+      expect(await verifyJira(unsigned(id), Date.now(), find)).toEqual(await verifyJira(unsigned("jira"), Date.now(), find));
     }
   });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { DeliveryStart } from "../../src/store/deliveries-repo.js";
-import { openStore } from "../../src/store/store.js";
+import type { DeliveryEnd, DeliveryStart } from "../../src/store/deliveries-repo.js";
+import { openStore, type Store } from "../../src/store/store.js";
 
-function store() {
-  const s = openStore(":memory:");
-  s.db.exec(`INSERT INTO integrations (provider, external_id, name, webhook_secret) VALUES ('vsts', 'coll', 'c', 's'), ('jira', 'j', 'j', 's')`);
+async function store() {
+  const s = await openStore(":memory:");
+  await s.sql.run(`INSERT INTO integrations (provider, external_id, name, webhook_secret) VALUES ('vsts', 'coll', 'c', 's'), ('jira', 'j', 'j', 's')`);
   return s;
 }
 const start = (over: Partial<DeliveryStart> = {}): DeliveryStart => ({
@@ -20,19 +20,21 @@ const start = (over: Partial<DeliveryStart> = {}): DeliveryStart => ({
   bodySha256: null,
   ...over,
 });
+/** One delivery recorded, in a transaction of its own: ids are made inside one only (its id lease prepared as it began). */
+const record = (s: Store, d: DeliveryStart & DeliveryEnd) => s.inTransaction((tx) => tx.deliveries.record(d));
 const COLL = 1;
 const JIRA = 2;
 const done = { event: "workitem.updated", verdict: 200, reason: null, changes: [{ issue: "A-1", field: "assignee" as const, from: null, to: "a@b.c" }] };
 
 describe("DeliveriesRepo", () => {
-  it("begins a row in a transaction and finishes it with the outcome", () => {
-    const s = store();
-    const id = s.inTransaction(() => {
-      const id = s.deliveries.begin(start());
-      s.deliveries.finish(id, { ...done, integrationId: COLL, outcome: "applied" }, Buffer.from("{}"));
+  it("begins a row in a transaction and finishes it with the outcome", async () => {
+    const s = await store();
+    const id = await s.inTransaction(async (tx) => {
+      const id = await tx.deliveries.begin(start());
+      await tx.deliveries.finish(id, { ...done, integrationId: COLL, outcome: "applied" }, Buffer.from("{}"));
       return id;
     });
-    expect(s.deliveries.get(id)).toEqual({
+    expect(await s.deliveries.get(id)).toEqual({
       id,
       receivedAt: "2026-01-02T03:04:05.000Z",
       source: "serve",
@@ -50,57 +52,58 @@ describe("DeliveriesRepo", () => {
     });
   });
 
-  it("finds an applied delivery by provider, integration and identity only", () => {
-    const s = store();
-    const ignored = s.deliveries.record({ ...start(), ...done, integrationId: COLL, outcome: "ignored" });
-    expect(s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBeUndefined();
-    const applied = s.deliveries.record({ ...start(), ...done, integrationId: COLL, outcome: "applied" });
-    s.deliveries.record({ ...start(), ...done, integrationId: COLL, outcome: "applied" });
+  it("finds an applied delivery by provider, integration and identity only", async () => {
+    const s = await store();
+    const ignored = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "ignored" });
+    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBeUndefined();
+    const applied = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "applied" });
+    await record(s, { ...start(), ...done, integrationId: COLL, outcome: "applied" });
     expect(ignored).toBeLessThan(applied);
-    expect(s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(applied);
-    expect(s.deliveries.appliedBefore("vsts", COLL, "sub:2")).toBeUndefined();
-    expect(s.deliveries.appliedBefore("jira", JIRA, "sub:1")).toBeUndefined();
+    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(applied);
+    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:2")).toBeUndefined();
+    expect(await s.deliveries.appliedBefore("jira", JIRA, "sub:1")).toBeUndefined();
   });
 
-  it("records a refused delivery with no integration and no body", () => {
-    const s = store();
-    const id = s.deliveries.record({ ...start({ body: null, identity: null }), ...done, integrationId: null, verdict: 400, outcome: "rejected", reason: "no vsts integration nope" });
-    expect(s.deliveries.get(id)).toMatchObject({ integration: null, body: null, verdict: 400 });
+  it("records a refused delivery with no integration and no body", async () => {
+    const s = await store();
+    const id = await record(s, { ...start({ body: null, identity: null }), ...done, integrationId: null, verdict: 400, outcome: "rejected", reason: "no vsts integration nope" });
+    expect(await s.deliveries.get(id)).toMatchObject({ integration: null, body: null, verdict: 400 });
   });
 
-  it("lists newest last, failed ones alone, and the newest n", () => {
-    const s = store();
+  it("lists newest last, failed ones alone, and the newest n", async () => {
+    const s = await store();
     const verdicts: [number, "applied" | "ignored" | "rejected"][] = [[200, "applied"], [401, "rejected"], [200, "ignored"], [413, "rejected"]];
-    const ids = verdicts.map(([verdict, outcome]) => s.deliveries.record({ ...start(), ...done, integrationId: COLL, verdict, outcome }));
-    expect(s.deliveries.list().map((d) => d.id)).toEqual(ids);
-    expect(s.deliveries.list({ failed: true }).map((d) => d.id)).toEqual([ids[1], ids[3]]);
-    expect(s.deliveries.list({ limit: 3 }).map((d) => d.id)).toEqual(ids.slice(1));
-    expect(s.deliveries.get(99)).toBeUndefined();
+    const ids: number[] = [];
+    for (const [verdict, outcome] of verdicts) ids.push(await record(s, { ...start(), ...done, integrationId: COLL, verdict, outcome }));
+    expect((await s.deliveries.list()).map((d) => d.id)).toEqual(ids);
+    expect((await s.deliveries.list({ failed: true })).map((d) => d.id)).toEqual([ids[1], ids[3]]);
+    expect((await s.deliveries.list({ limit: 3 })).map((d) => d.id)).toEqual(ids.slice(1));
+    expect(await s.deliveries.get(99)).toBeUndefined();
   });
 
-  it("10.4 keeps pending deliveries in order per external issue until each is applied", () => {
-    const s = store();
-    const pend = (key: string) => s.deliveries.record({ ...start({ externalKey: key, identity: null }), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
-    const a = pend("5");
-    const b = pend("6");
-    const c = pend("5");
-    expect(s.deliveries.pendingFor(COLL, "5")).toBe(a);
-    expect(s.deliveries.pendingFor(JIRA, "5")).toBeUndefined();
-    expect(s.deliveries.pending().map((d) => [d.id, d.externalKey, d.integrationId])).toEqual([[a, "5", COLL], [b, "6", COLL], [c, "5", COLL]]);
-    expect(s.deliveries.pending(a, 1).map((d) => d.id)).toEqual([b]);
-    s.deliveries.stillWaiting(a, "still waiting");
-    expect(s.deliveries.pending()[0]).toMatchObject({ attempts: 1, reason: "still waiting" });
-    s.deliveries.finish(a, { ...done, integrationId: COLL, verdict: 202, outcome: "applied" }, null);
-    expect(s.deliveries.isPending(a)).toBe(false);
+  it("10.4 keeps pending deliveries in order per external issue until each is applied", async () => {
+    const s = await store();
+    const pend = (key: string) => record(s, { ...start({ externalKey: key, identity: null }), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
+    const a = await pend("5");
+    const b = await pend("6");
+    const c = await pend("5");
+    expect(await s.deliveries.pendingFor(COLL, "5")).toBe(a);
+    expect(await s.deliveries.pendingFor(JIRA, "5")).toBeUndefined();
+    expect((await s.deliveries.pending()).map((d) => [d.id, d.externalKey, d.integrationId])).toEqual([[a, "5", COLL], [b, "6", COLL], [c, "5", COLL]]);
+    expect((await s.deliveries.pending(a, 1)).map((d) => d.id)).toEqual([b]);
+    await s.deliveries.stillWaiting(a, "still waiting");
+    expect((await s.deliveries.pending())[0]).toMatchObject({ attempts: 1, reason: "still waiting" });
+    await s.deliveries.finish(a, { ...done, integrationId: COLL, verdict: 202, outcome: "applied" }, null);
+    expect(await s.deliveries.isPending(a)).toBe(false);
     // The body stays: finishing a pending delivery later keeps the bytes it was received with.
-    expect(s.deliveries.get(a)!.body).toEqual(Buffer.from("{}"));
-    expect(s.deliveries.pendingFor(COLL, "5")).toBe(c);
-    expect(s.deliveries.list({ pending: true }).map((d) => d.id)).toEqual([b, c]);
+    expect((await s.deliveries.get(a))!.body).toEqual(Buffer.from("{}"));
+    expect(await s.deliveries.pendingFor(COLL, "5")).toBe(c);
+    expect((await s.deliveries.list({ pending: true })).map((d) => d.id)).toEqual([b, c]);
   });
 
-  it("counts a pending delivery as received: its redelivery is not applied beside it", () => {
-    const s = store();
-    const pending = s.deliveries.record({ ...start(), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
-    expect(s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(pending);
+  it("counts a pending delivery as received: its redelivery is not applied beside it", async () => {
+    const s = await store();
+    const pending = await record(s, { ...start(), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
+    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(pending);
   });
 });

@@ -45,24 +45,25 @@ describe("snowflake ids (behaviour.md 9.1)", () => {
     expect(() => new SnowflakeIds(worker(MAX_WORKER + 1)).next()).toThrow(RangeError);
   });
 
-  it("9.1 retries a unique violation with a fresh id, then fails clearly after 5 tries", () => {
+  it("9.1 retries a taken id with a fresh one, then fails clearly after 5 tries", async () => {
     const db = new Database(":memory:");
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
-    const insert = db.prepare("INSERT INTO t (id) VALUES (?)");
+    // As the repositories insert: a taken id changes no row.
+    const insert = db.prepare("INSERT INTO t (id) VALUES (?) ON CONFLICT (id) DO NOTHING");
     const ids = new SnowflakeIds(worker(1), () => ID_EPOCH_MS);
     const taken = new SnowflakeIds(worker(1), () => ID_EPOCH_MS);
     insert.run(taken.next());
     insert.run(taken.next());
-    const id = insertWithId(ids, "t", (i) => insert.run(i));
+    const id = await insertWithId(ids, "t", async (i) => insert.run(i).changes);
     expect(parseId(id).sequence).toBe(2);
 
     let tries = 0;
-    expect(() =>
-      insertWithId(ids, "t", () => {
+    await expect(
+      insertWithId(ids, "t", async () => {
         tries++;
-        insert.run(id);
+        return insert.run(id).changes;
       }),
-    ).toThrow(`could not find a free t id after ${ID_ATTEMPTS} tries`);
+    ).rejects.toThrow(`could not find a free t id after ${ID_ATTEMPTS} tries`);
     expect(tries).toBe(ID_ATTEMPTS);
   });
 });

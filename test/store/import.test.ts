@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDb } from "../../src/store/db.js";
+import { openStore } from "../../src/store/store.js";
 import { run, tempDir } from "../helpers.js";
 import { datasetFile } from "../world.js";
 
@@ -11,9 +11,9 @@ const dataset = datasetFile(dir.path);
 let n = 0;
 const freshPath = () => join(dir.path, `store-${n++}.db`);
 /** An empty store, as `hooksync init` leaves it. */
-const freshDb = () => {
+const freshDb = async () => {
   const path = freshPath();
-  openDb(path).close();
+  await (await openStore(path)).close();
   return path;
 };
 
@@ -31,7 +31,7 @@ describe("import", () => {
   });
 
   it("is idempotent: the same file twice changes nothing", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const first = JSON.parse((await run(["import", dataset, "--db", db, "--json"])).stdout);
     expect(first.issues).toEqual({ created: 4, updated: 0, unchanged: 0 });
     const second = JSON.parse((await run(["import", dataset, "--db", db, "--json"])).stdout);
@@ -41,7 +41,7 @@ describe("import", () => {
   });
 
   it("keeps a generated webhook secret across imports", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const data = { organizations: [{ slug: "o", name: "O" }], integrations: [{ provider: "jira", externalId: "j", name: "J", organizations: ["o"] }] };
     await importJson(db, data);
     const again = JSON.parse((await importJson(db, data)).stdout);
@@ -49,7 +49,7 @@ describe("import", () => {
   });
 
   it("updates what changed and counts it", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     await run(["import", dataset, "--db", db]);
     const r = await importJson(db, { issues: [{ id: "WEB-1", project: "web", title: "Renamed", status: "resolved" }] });
     expect(JSON.parse(r.stdout).issues).toEqual({ created: 0, updated: 1, unchanged: 0 });
@@ -58,7 +58,7 @@ describe("import", () => {
   });
 
   it("refuses a bad file whole, listing every problem by its JSON path", async () => {
-    const db = freshDb();
+    const db = await freshDb();
     const r = await importJson(db, {
       organizations: [{ slug: "acme", name: "Acme" }],
       projects: [{ slug: "backend", organization: "nope" }],
@@ -110,13 +110,13 @@ describe("import", () => {
     [{ organizations: {} }, "organizations: expected Array, got Object"],
     [[], "(top level): expected Object, got Array"],
   ])("names the problem of %j", async (data, problem) => {
-    const r = await importJson(freshDb(), data);
+    const r = await importJson(await freshDb(), data);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.problems).toEqual([problem]);
   });
 
   it("refuses a sync setting for an organization the integration does not belong to", async () => {
-    const r = await importJson(freshDb(), {
+    const r = await importJson(await freshDb(), {
       organizations: [{ slug: "a", name: "A" }, { slug: "b", name: "B" }],
       integrations: [{ provider: "jira", externalId: "j", name: "J", organizations: ["a"] }],
       sync: [{ organization: "b", integration: "j", inboundAssignee: true }],
@@ -134,7 +134,7 @@ describe("import", () => {
       ],
       issues: [{ id: "P-1", project: "p", title: "t" }],
     };
-    const db = freshDb();
+    const db = await freshDb();
     const ok = await importJson(db, { ...base, links: [{ issue: "P-1", integration: "v", externalKey: "0005" }, { issue: "P-1", integration: "j", externalKey: "prja-37" }] });
     expect(ok.code).toBe(0);
     const list = JSON.parse((await run(["issue", "list", "--json", "--db", db])).stdout);
@@ -142,7 +142,7 @@ describe("import", () => {
       { integration: "j", externalKey: "PRJA-37" },
       { integration: "v", externalKey: "5" },
     ]);
-    const bad = await importJson(freshDb(), { ...base, links: [{ issue: "P-1", integration: "v", externalKey: "PRJA-1" }, { issue: "P-1", integration: "j", externalKey: "42" }] });
+    const bad = await importJson(await freshDb(), { ...base, links: [{ issue: "P-1", integration: "v", externalKey: "PRJA-1" }, { issue: "P-1", integration: "j", externalKey: "42" }] });
     expect(JSON.parse(bad.stdout).error.problems).toEqual([
       'links[0].externalKey: "PRJA-1" is not a work item id, like 123',
       'links[1].externalKey: "42" is not a Jira issue key, like PROJ-123',
@@ -150,9 +150,9 @@ describe("import", () => {
   });
 
   it("refuses an empty or broken file with a one-line error", async () => {
-    const empty = await run(["import", "-", "--db", freshDb()], { stdin: "" });
+    const empty = await run(["import", "-", "--db", await freshDb()], { stdin: "" });
     expect(empty).toMatchObject({ code: 1, stderr: "hooksync: - is empty (it must hold one JSON object)\n" });
-    const broken = await run(["import", "-", "--db", freshDb()], { stdin: "{" });
+    const broken = await run(["import", "-", "--db", await freshDb()], { stdin: "{" });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/^hooksync: - is not valid JSON: .* \(fix the file and try again\)\n$/);
   });

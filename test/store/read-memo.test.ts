@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { openStore } from "../../src/store/store.js";
+import { openStore, type Store } from "../../src/store/store.js";
 
-function store() {
-  const s = openStore(":memory:");
-  s.db.exec(`
+async function store() {
+  const s = await openStore(":memory:");
+  await s.sql.exec(`
     INSERT INTO organizations (id, slug, name) VALUES (1, 'acme', 'Acme');
     INSERT INTO projects (id, organization_id, slug, name) VALUES (1, 1, 'backend', 'Backend');
     INSERT INTO integrations (id, provider, external_id, name, webhook_secret) VALUES (1, 'vsts', 'coll', 'c', 'old secret');
@@ -21,42 +21,42 @@ const change = `
   UPDATE users SET verified = 0;
   DELETE FROM member_projects;`;
 
-const reads = (s: ReturnType<typeof store>) => ({
-  secret: s.integrations.byExternalId("coll")?.webhookSecret,
-  only: s.integrations.onlyOf("vsts")?.externalId,
-  assignee: s.sync.syncSettings(1)[0]?.inboundAssignee,
-  user: s.sync.verifiedUser("jane@example.com")?.id,
-  member: s.sync.isProjectMember(1, 1, 1),
+const reads = async (s: Store) => ({
+  secret: (await s.integrations.byExternalId("coll"))?.webhookSecret,
+  only: (await s.integrations.onlyOf("vsts"))?.externalId,
+  assignee: (await s.sync.syncSettings(1))[0]?.inboundAssignee,
+  user: (await s.sync.verifiedUser("jane@example.com"))?.id,
+  member: await s.sync.isProjectMember(1, 1, 1),
 });
 
 describe("configuration reads while applying payloads", () => {
-  it("are read once per transaction and kept until it ends", () => {
-    const s = store();
-    const during = s.inTransaction(() =>
-      s.applying(() => {
-        const first = reads(s);
-        s.db.exec(change);
-        return [first, reads(s)];
+  it("are read once per transaction and kept until it ends", async () => {
+    const s = await store();
+    const during = await s.inTransaction((tx) =>
+      tx.applying(async () => {
+        const first = await reads(tx);
+        await tx.sql.exec(change);
+        return [first, await reads(tx)];
       }),
     );
     const kept = { secret: "old secret", only: "coll", assignee: true, user: 1, member: true };
     expect(during).toEqual([kept, kept]);
     // The next transaction reads the store as it is.
-    expect(s.inTransaction(() => s.applying(() => reads(s)))).toEqual({ secret: "new secret", only: "coll", assignee: false, user: undefined, member: false });
+    expect(await s.inTransaction((tx) => tx.applying(() => reads(tx)))).toEqual({ secret: "new secret", only: "coll", assignee: false, user: undefined, member: false });
   });
 
-  it("are not kept outside applying(), even inside a transaction", () => {
-    const s = store();
-    const seen = s.inTransaction(() => {
-      reads(s);
-      s.db.exec(change);
-      return reads(s);
+  it("are not kept outside applying(), even inside a transaction", async () => {
+    const s = await store();
+    const seen = await s.inTransaction(async (tx) => {
+      await reads(tx);
+      await tx.sql.exec(change);
+      return reads(tx);
     });
     expect(seen).toMatchObject({ secret: "new secret", assignee: false, user: undefined, member: false });
   });
 
-  it("refuse to be kept outside a transaction, where another connection may change them at any time", () => {
-    const s = store();
-    expect(() => s.applying(() => reads(s))).toThrow(/needs a transaction/);
+  it("refuse to be kept outside a transaction, where another connection may change them at any time", async () => {
+    const s = await store();
+    await expect(s.applying(() => reads(s))).rejects.toThrow(/needs a transaction/);
   });
 });

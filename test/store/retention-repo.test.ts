@@ -10,25 +10,24 @@ const MiB = 1024 * 1024;
 describe("RetentionRepo", () => {
   it("selects by id: a delivery of the millisecond before the cutoff goes, one of the cutoff's own millisecond stays", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
+    const d = await oldDeliveries(w.db);
     const cutoff = Date.UTC(2026, 0, 1, 12);
-    d.add(new Date(cutoff - 1));
-    const stays = d.add(new Date(cutoff));
-    const batch = new RetentionRepo(d.store.db).pruneBatch(0, firstIdAt(cutoff), { rows: 10, bytes: MiB }, rule);
+    await d.add(new Date(cutoff - 1));
+    const stays = await d.add(new Date(cutoff));
+    const batch = await new RetentionRepo(d.store.sql).pruneBatch(0, firstIdAt(cutoff), { rows: 10, bytes: MiB }, rule);
     expect(batch).toMatchObject({ deleted: 1, more: false });
-    expect(d.ids()).toEqual([stays]);
+    expect(await d.ids()).toEqual([stays]);
   });
 
   it("ends a batch once it has taken the byte budget of bodies, and the next batch goes on from there", async () => {
     const w = await world();
-    const d = oldDeliveries(w.db);
+    const d = await oldDeliveries(w.db);
     const at = new Date(Date.UTC(2026, 0, 1));
-    d.addMany(5, at, { body: Buffer.alloc(MiB, "x") });
-    const repo = new RetentionRepo(d.store.db);
+    await d.addMany(5, at, { body: Buffer.alloc(MiB, "x") });
     const below = firstIdAt(at.getTime() + 1000);
-    const first = d.store.inTransaction(() => repo.pruneBatch(0, below, { rows: 100, bytes: 2 * MiB }, rule));
+    const first = await d.store.inTransaction((tx) => new RetentionRepo(tx.sql).pruneBatch(0, below, { rows: 100, bytes: 2 * MiB }, rule));
     expect(first).toMatchObject({ deleted: 2, more: true });
-    expect(d.ids()).toHaveLength(3);
-    expect(repo.pruneBatch(first.last, below, { rows: 100, bytes: 2 * MiB }, rule)).toMatchObject({ deleted: 2, more: true });
+    expect(await d.ids()).toHaveLength(3);
+    expect(await new RetentionRepo(d.store.sql).pruneBatch(first.last, below, { rows: 100, bytes: 2 * MiB }, rule)).toMatchObject({ deleted: 2, more: true });
   });
 });

@@ -21,23 +21,25 @@ vi.mock("node:fs", async (importOriginal) => {
   return { ...fs, default: { ...fs, fdatasync }, fdatasync };
 });
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
-function fileStore(): Store {
+async function fileStore(): Promise<Store & { file: string }> {
   const dir = tempDir();
-  const store = openStore(join(dir.path, "s.db"));
-  cleanups.push(() => {
-    store.close();
+  const store = await openStore(join(dir.path, "s.db"));
+  cleanups.push(async () => {
+    await store.close();
     dir.cleanup();
   });
-  return store;
+  return store as Store & { file: string };
 }
 
 describe("WalSync", () => {
   it("gives every caller that comes while a sync runs the one sync after it", async () => {
-    const store = fileStore();
-    const wal = WalSync.open(store.path);
+    const store = await fileStore();
+    const wal = WalSync.open(store.file);
     cleanups.unshift(() => wal.close());
     const first = wal.sync();
     const during = [wal.sync(), wal.sync(), wal.sync()];
@@ -52,13 +54,13 @@ describe("WalSync", () => {
   });
 
   it("covers a commit made while a sync was in flight by the next sync, never by the running one", async () => {
-    const store = fileStore();
-    store.db.exec("CREATE TABLE t (v INTEGER)");
-    const wal = WalSync.open(store.path);
+    const store = await fileStore();
+    await store.sql.exec("CREATE TABLE t (v INTEGER)");
+    const wal = WalSync.open(store.file);
     cleanups.unshift(() => wal.close());
     Object.assign(disk, { events: [], syncs: 0 });
     const running = wal.sync().then(() => disk.events.push("running resolved"));
-    store.db.prepare("INSERT INTO t VALUES (1)").run();
+    await store.sql.run("INSERT INTO t VALUES (1)");
     disk.events.push("commit");
     const mine = wal.sync().then(() => disk.events.push("mine resolved"));
     await Promise.all([running, mine]);
@@ -68,17 +70,17 @@ describe("WalSync", () => {
   });
 
   it("has nothing to sync for an in-memory store", async () => {
-    const store = openStore(":memory:");
-    const wal = WalSync.open(store.path);
+    const store = await openStore(":memory:");
+    const wal = WalSync.open(store.location);
     await expect(wal.sync()).resolves.toBeUndefined();
     wal.close();
-    store.close();
+    await store.close();
   });
 
-  it("says which file it cannot open when the store has no WAL", () => {
-    const store = fileStore();
-    rmSync(`${store.path}-wal`);
-    expect(() => WalSync.open(store.path)).toThrow(StoreError);
-    expect(() => WalSync.open(store.path)).toThrow(/cannot open .*s\.db-wal for syncing/);
+  it("says which file it cannot open when the store has no WAL", async () => {
+    const store = await fileStore();
+    rmSync(`${store.file}-wal`);
+    expect(() => WalSync.open(store.file)).toThrow(StoreError);
+    expect(() => WalSync.open(store.file)).toThrow(/cannot open .*s\.db-wal for syncing/);
   });
 });

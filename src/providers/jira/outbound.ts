@@ -33,7 +33,7 @@ export class JiraPusher {
    */
   async setStatus(key: string, targets: TargetStatuses): Promise<string> {
     const { status, projectId } = await this.client.statusOf(key);
-    const wanted = targets(projectId);
+    const wanted = await targets(projectId);
     if (!wanted?.length) {
       throw new UsageError(`no status mapping for Jira project ${projectId}`, `add a statusMappings entry with "externalProject": "${projectId}" and run 'hooksync import'`);
     }

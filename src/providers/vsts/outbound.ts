@@ -43,7 +43,7 @@ export class VstsPusher {
     let project = this.projects.get(name);
     if (!project) this.projects.set(name, (project = this.client.projectId(name)));
     const projectId = await project;
-    const states = targets(projectId);
+    const states = await targets(projectId);
     if (!states?.length) {
       throw new UsageError(`no status mapping for Azure DevOps project ${name} (${projectId})`, `add a statusMappings entry with "externalProject": "${projectId}" and run 'hooksync import'`);
     }

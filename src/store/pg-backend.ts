@@ -1,0 +1,250 @@
+import pg from "pg";
+import { StoreError, StoreUnavailableError } from "../errors.js";
+import { migrationName, pgMigrations } from "./pg-migrations.js";
+import { pgText } from "./pg-sql-text.js";
+import { shownUrl } from "./shown-url.js";
+import type { Backend, Sql, SqlValue, TxMode, TxSql } from "./sql.js";
+
+export interface PgOpenOptions {
+  /** Doctor: look, never migrate. */
+  readonly?: boolean;
+  /** The most connections this process holds (serve's --pool-size); 10 by default. */
+  poolSize?: number;
+  mustExist?: boolean;
+  migrate?: boolean;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * BIGINT (ids are 53-bit snowflakes, counts) and NUMERIC (sums) as JS numbers, as SQLite gives
+ * them: every value hooksync stores fits in 53 bits.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+
+/** Serialization failures and deadlocks: PostgreSQL undid the transaction and asks for it again. */
+const RETRYABLE = new Set(["40001", "40P01"]);
+const TX_ATTEMPTS = 5;
+
+/**
+ * The connection is gone or the server will not take one: the caller answers 503 and tries again
+ * later; the pool makes a new connection for the next statement.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"].includes(code)) return true;
+  if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300") return true;
+  return typeof e?.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message);
+}
+
+function unavailable(location: string, err: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `the store ${location} is unreachable: ${(err as Error).message || String((err as { code?: unknown }).code)}`,
+    "check that PostgreSQL is running and the URL in --db / HOOKSYNC_DB is right",
+  );
+}
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+
+class PgScope implements Sql {
+  readonly dialect = "postgres" as const;
+
+  constructor(
+    protected readonly conn: Queryable,
+    protected readonly location: string,
+  ) {}
+
+  protected async query<T>(text: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
+    try {
+      return await this.conn.query<T & pg.QueryResultRow>(pgText(text), params as unknown[]);
+    } catch (err) {
+      throw isUnavailable(err) ? unavailable(this.location, err) : err;
+    }
+  }
+
+  async all<T>(text: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return (await this.query<T>(text, params)).rows;
+  }
+
+  async get<T>(text: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return (await this.query<T>(text, params)).rows[0];
+  }
+
+  async run(text: string, params: readonly SqlValue[] = []): Promise<number> {
+    return (await this.query(text, params)).rowCount ?? 0;
+  }
+
+  async exec(script: string): Promise<void> {
+    try {
+      await this.conn.query(script);
+    } catch (err) {
+      throw isUnavailable(err) ? unavailable(this.location, err) : err;
+    }
+  }
+}
+
+class PgTx extends PgScope implements TxSql {
+  private depth = 0;
+  /** A statement failed outside any savepoint: PostgreSQL refuses everything until ROLLBACK. */
+  private aborted = false;
+
+  get open(): boolean {
+    return !this.aborted;
+  }
+
+  protected override async query<T>(text: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
+    try {
+      return await super.query<T>(text, params);
+    } catch (err) {
+      if (this.depth === 0) this.aborted = true;
+      throw err;
+    }
+  }
+
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `sp${++this.depth}`;
+    try {
+      await this.conn.query(`SAVEPOINT ${name}`);
+      try {
+        const result = await fn();
+        await this.conn.query(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (err) {
+        await this.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        await this.conn.query(`RELEASE SAVEPOINT ${name}`);
+        throw err;
+      }
+    } finally {
+      this.depth--;
+    }
+  }
+}
+
+/**
+ * A store in a PostgreSQL database, shared by any number of hooksync processes on any hosts. Each
+ * transaction has a connection of its own from the pool, so a process runs several at once; a
+ * COMMIT returns once the server has it on disk (synchronous_commit stays on: it is asked for).
+ */
+export class PgBackend implements Backend {
+  readonly dialect = "postgres" as const;
+  readonly file = undefined;
+  readonly sql: Sql;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+    readonly poolSize: number,
+  ) {
+    this.sql = new PgScope(pool, location);
+  }
+
+  static async open(url: string, opts: PgOpenOptions = {}): Promise<PgBackend> {
+    const location = shownUrl(url);
+    const poolSize = opts.poolSize ?? DEFAULT_POOL_SIZE;
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      types,
+      connectionTimeoutMillis: 10_000,
+      // What the receiver's 200 means: the delivery is on the server's disk.
+      options: "-c synchronous_commit=on",
+    });
+    // A connection dropped while idle in the pool: the next statement gets a new one.
+    pool.on("error", () => {});
+    const backend = new PgBackend(pool, location, poolSize);
+    try {
+      if (opts.readonly) await backend.schemaVersion();
+      else await backend.upgrade(opts);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      if (err instanceof StoreError) throw err;
+      if (isUnavailable(err)) throw unavailable(location, err);
+      throw new StoreError(`the store ${location} is not usable: ${(err as Error).message}`, "check the URL, the database and the user's rights");
+    }
+    return backend;
+  }
+
+  schemaVersion(): Promise<number> {
+    return versionIn(this.sql);
+  }
+
+  async transaction<T>(fn: (tx: TxSql) => Promise<T>, mode: TxMode = "write"): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw isUnavailable(err) ? unavailable(this.location, err) : err;
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query(mode === "snapshot" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+        const result = await fn(new PgTx(client, this.location));
+        await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === "string" && RETRYABLE.has(code) && attempt < TX_ATTEMPTS) continue;
+        if (isUnavailable(err)) {
+          broken = err as Error;
+          throw err instanceof StoreUnavailableError ? err : unavailable(this.location, err);
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /**
+   * Brings the database to the latest schema, one migration per transaction, under an advisory
+   * lock so two processes starting at once do not both migrate. Only `init` makes a store in a
+   * database with no hooksync schema.
+   */
+  private async upgrade(opts: PgOpenOptions): Promise<void> {
+    const latest = pgMigrations[pgMigrations.length - 1]!.version;
+    const version = await this.schemaVersion();
+    if (version === latest) return;
+    if (version === 0 && opts.mustExist) {
+      throw new StoreError(`no hooksync schema in ${this.location}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the URL");
+    }
+    if (version > latest) {
+      throw new StoreError(`the store is at schema version ${version}, newer than this hooksync knows (${latest})`, "upgrade hooksync");
+    }
+    if (version > 0 && opts.migrate === false) {
+      throw new StoreError(
+        `the store ${this.location} is at schema ${version} and this hooksync needs ${latest}; a read-only command does not migrate it`,
+        "add --migrate, or run 'hooksync init'; take a pg_dump first: older hooksync versions cannot use the store afterwards",
+      );
+    }
+    if (version > 0) opts.log?.(`hooksync: migrating the store ${this.location} from schema ${version} to ${latest} (take a pg_dump first if you may go back)`);
+    await this.transaction(async (tx) => {
+      await tx.run("SELECT pg_advisory_xact_lock(7406853, 1)");
+      const now = await versionIn(tx);
+      for (const m of pgMigrations) {
+        if (m.version <= now) continue;
+        await tx.exec(m.sql);
+        for (const v of m.covers) {
+          await tx.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [v, migrationName(v), new Date().toISOString()]);
+        }
+      }
+    });
+  }
+}
+
+async function versionIn(sql: Sql): Promise<number> {
+  const table = await sql.get<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  if (!table?.t) return 0;
+  return (await sql.get<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_migrations"))?.v ?? 0;
+}

@@ -1,0 +1,10 @@
+/** A store URL as shown to the user (doctor, errors, logs): its password never. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://(unparsable URL)";
+  }
+}
