@@ -20,6 +20,8 @@ export const SERVE_DEFAULTS = {
   lookupCooldown: 30_000,
   retain: duration()("30d"),
   outbound: true,
+  // PostgreSQL's: as many deliveries are applied at once (its own transaction each).
+  poolSize: 10,
 };
 
 export type ServeFlags = typeof SERVE_DEFAULTS;
@@ -60,7 +62,7 @@ const serviceOptions = (f: ServeFlags): ServiceOptions => ({
  */
 export async function runServe(ctx: Context, given: Partial<ServeFlags>, signal: AbortSignal): Promise<ServeSummary> {
   const flags = { ...SERVE_DEFAULTS, ...given };
-  const store = await ctx.store();
+  const store = await ctx.store({ poolSize: flags.poolSize });
   const { startService } = await import("../receiver/service.js");
   const { io } = ctx.deps;
   let requests = 0;
@@ -106,6 +108,7 @@ export function defineServe(program: Command, context: ContextFactory): void {
         .argParser(duration({ zero: "to keep all" }))
         .default(d.retain, "30d"),
     )
+    .option("--pool-size <n>", "PostgreSQL store: connections this receiver holds at most, so deliveries applied at once (SQLite has one)", wholeNumber(1, 1000), d.poolSize)
     .option("--no-outbound", "leave the outbox to 'hooksync outbound send' (serve sends it on a schedule otherwise)")
     .action(async (flags: ServeFlags, cmd: Command) => {
       const ctx = context(cmd);

@@ -15,9 +15,8 @@ interface Queued {
  * being applied, run in one transaction, one after the other in the order they were queued, and
  * each learns its result only once that transaction is on disk; batches run one at a time. The
  * WAL sync runs off the event loop, so the next batch is applied while the disk works, and one
- * sync serves every batch committed before it started. PostgreSQL has no WAL file here to sync:
- * its COMMIT returns once the server made the transaction durable, so a batch is answered as soon
- * as its transaction resolves. A write that fails alone fails alone; when SQLite has rolled the
+ * sync serves every batch committed before it started (SQLite; PostgreSQL gets no batches, see
+ * commit). A write that fails alone fails alone; when SQLite has rolled the
  * whole transaction back, every write of the batch fails.
  *
  * Order: deliveries for one external issue are queued in arrival order, each once the one
@@ -42,6 +41,11 @@ export class DeliveryQueue {
    * but the store.
    */
   commit<T>(write: (tx: Store) => Promise<T>): Promise<T> {
+    // PostgreSQL: a transaction per delivery, as many at once as the pool has connections. Its
+    // commits are grouped by the server, and a delivery holds only its own issue's lock, so two
+    // receivers never wait on each other's batches (nor deadlock over two issues locked in turn),
+    // and a write that fails fails alone.
+    if (this.store.dialect === "postgres") return this.store.inTransaction((tx) => tx.applying(() => write(tx)));
     return new Promise<T>((resolve, reject) => {
       if (this.queued.length === 0 && !this.flushing) setImmediate(() => void this.flush());
       this.queued.push({ write, resolve: resolve as (v: unknown) => void, reject });
