@@ -7,7 +7,7 @@ import { dataset, payloadLines } from "./workload.js";
 import { floorReplay } from "./floor.js";
 import { BIN, median, runCli } from "./util.js";
 
-async function writeLines(path, lines) {
+export async function writeLines(path, lines) {
   const out = createWriteStream(path);
   for (const line of lines) if (!out.write(line + "\n")) await once(out, "drain");
   out.end();

@@ -4,29 +4,15 @@
 // the same way by autocannon in the same run. The servers run in a child process so the load
 // generator does not share their event loop.
 //   node bench/serve.js [--seconds 5] [--runs 3] [--connections 8,64]
-import autocannon from "autocannon";
 import { fork } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { median, runCli } from "./util.js";
+import { answerOk, load, onBody, summary, vstsRequests } from "./load.js";
+import { runCli } from "./util.js";
 
 const root = join(import.meta.dirname, "..");
-const VSTS_SECRET = "demo-vsts-secret-change-me";
-
-/** Reads the whole body, then calls done with its chunks. */
-function onBody(req, done) {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => done(chunks));
-}
-
-function answerOk(res) {
-  const text = '{"ok":true}';
-  res.writeHead(200, { "content-type": "application/json", "content-length": text.length });
-  res.end(text);
-}
 
 /** The child: the three servers on ephemeral loopback ports, until the parent says stop. */
 async function serveAll(db) {
@@ -34,7 +20,7 @@ async function serveAll(db) {
   const { openStore } = await import(join(root, "dist", "store", "store.js"));
   // serve's own defaults, its limits included (a build without them: the limits it had).
   const d = (await import(join(root, "dist", "cli", "serve.js"))).SERVE_DEFAULTS ?? { bodyLimit: 1 << 20, requestTimeout: 10_000 };
-  const store = openStore(db);
+  const store = await openStore(db);
   let errors = 0;
   const receiver = await startServer(
     store,
@@ -54,13 +40,12 @@ async function serveAll(db) {
   const floor = await durableFloor(join(dirname(db), "floor.db"));
   process.send({ receiver: receiver.url, bare: `http://127.0.0.1:${bare.address().port}`, floor: floor.url });
   process.on("message", async (m) => {
-    // The servers' process's CPU time so far: around one server's load, what that server cost.
     if (m === "cpu") return process.send({ cpu: process.cpuUsage() });
     await receiver.close();
     bare.close();
     floor.close();
-    const deliveries = store.db.prepare("SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome").all();
-    store.close();
+    const deliveries = await store.sql.all("SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome");
+    await store.close();
     process.send({ deliveries, errors }, () => process.exit(0));
   });
 }
@@ -107,69 +92,6 @@ async function durableFloor(path) {
 }
 
 /**
- * Each request a distinct notification (fresh notificationId, so none is a redelivery) that
- * reassigns BACKEND-1 back and forth: every one is applied, writing the delivery row, the
- * issue and an activity row in one transaction, synced to disk before the answer.
- */
-function vstsRequests() {
-  const template = readFileSync(join(root, "test", "fixtures", "vsts-workitem-updated.json"), "utf8");
-  const assignees = ["Chuck Reinhart <fabrikamfiber3@hotmail.com>", "Jamal Hartnett <fabrikamfiber4@hotmail.com>"];
-  const bodies = assignees.map((to) => {
-    const p = JSON.parse(template);
-    p.notificationId = 0;
-    p.resource.fields["System.AssignedTo"] = { newValue: to };
-    return JSON.stringify(p).split('"notificationId":0');
-  });
-  let n = 0;
-  return [
-    {
-      method: "POST",
-      path: "/hooks/vsts",
-      headers: { "content-type": "application/json; charset=utf-8", "shared-secret": VSTS_SECRET },
-      setupRequest: (req) => {
-        n++;
-        const [head, tail] = bodies[n % 2];
-        return { ...req, body: `${head}"notificationId":${n}${tail}` };
-      },
-    },
-  ];
-}
-
-/**
- * One run of autocannon; with the servers' child, also the CPU time the child spent per request,
- * which a machine busy with other work disturbs far less than requests per second.
- */
-async function load(url, requests, seconds, connections, child) {
-  const cpu = async () => {
-    if (!child) return undefined;
-    child.send("cpu");
-    const { cpu: c } = await new Promise((resolve) => child.once("message", resolve));
-    return c.user + c.system;
-  };
-  const before = await cpu();
-  const result = await autocannon({ url, requests, duration: seconds, connections, pipelining: 1 });
-  const after = await cpu();
-  return before === undefined ? result : { ...result, cpuUsPerRequest: (after - before) / Math.max(1, result.requests.total) };
-}
-
-/** The median run of several, by requests per second; its latency and counts come with it. */
-function summary(runs) {
-  const rps = (r) => r.requests.average;
-  const sorted = [...runs].sort((a, b) => rps(a) - rps(b));
-  const m = sorted[Math.floor(sorted.length / 2)];
-  return {
-    requestsPerSecond: Math.round(median(runs.map(rps))),
-    p50Ms: m.latency.p50,
-    p99Ms: m.latency.p99,
-    requests: runs.reduce((n, r) => n + r.requests.total, 0),
-    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
-    errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
-    runs: runs.map((r) => Math.round(rps(r))),
-    cpuUsPerRequest: Math.round(median(runs.map((r) => r.cpuUsPerRequest ?? 0))),
-  };
-}
-
-/**
  * The three servers at each concurrency, each a median of several runs taken in turn (bare, floor,
  * receiver, bare, ...), so a slow stretch of the machine weighs on all three alike. A durable
  * receiver's throughput grows with concurrency (one WAL sync serves every delivery waiting for
@@ -182,6 +104,12 @@ export async function benchServe({ seconds = 5, runs = 3, connections = [8, 64] 
     await runCli(["init", "--demo", "--db", db, "-q"]);
     const child = fork(import.meta.filename, ["--child", db]);
     const urls = await new Promise((resolve) => child.once("message", resolve));
+    // The servers' process's CPU time so far: around one server's load, what that server cost.
+    const cpu = async () => {
+      child.send("cpu");
+      const { cpu: c } = await new Promise((resolve) => child.once("message", resolve));
+      return c.user + c.system;
+    };
     const requests = vstsRequests();
     // Warm all three (JIT, page cache, the WALs grown to their working size) before measuring:
     // the receiver's first seconds run a third slower than its steady state.
@@ -192,7 +120,7 @@ export async function benchServe({ seconds = 5, runs = 3, connections = [8, 64] 
     for (const c of connections) {
       const taken = { bare: [], floor: [], receiver: [] };
       for (let i = 0; i < runs; i++) {
-        for (const server of ["bare", "floor", "receiver"]) taken[server].push(await load(urls[server], requests, seconds, c, child));
+        for (const server of ["bare", "floor", "receiver"]) taken[server].push(await load(urls[server], requests, seconds, c, cpu));
       }
       const [bare, floor, receiver] = [summary(taken.bare), summary(taken.floor), summary(taken.receiver)];
       levels.push({

@@ -60,6 +60,7 @@ const SKIPPED: { path?: string; flag?: string; runsWith?: string; needs: string 
   { path: "link", runsWith: "--no-verify", needs: "a tracker to verify the key (test/cli/link.test.ts)" },
   { path: "notify discord", needs: "Discord (test/fakes/discord.ts, test/cli/notify.test.ts)" },
   { path: "login jira", needs: "a Jira to check the token against (test/trackers/credentials.test.ts)" },
+  { path: "store copy", needs: "a second store, a PostgreSQL one in the README (test/cli/store.test.ts, test/store/copy.test.ts)" },
   { path: "status-map fetch", needs: "a tracker's states and statuses (test/cli/status-map.test.ts)" },
 ];
 

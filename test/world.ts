@@ -187,11 +187,14 @@ function outboundDataset(vstsUrl: string, jiraUrl: string) {
 
 // ---- Worlds ----
 
-/** A store in a temp dir with the full dataset imported, and shortcuts to drive it. */
-export async function world() {
+/**
+ * A store with the full dataset imported, and shortcuts to drive it: in a temp dir, or at target
+ * (a store target with nothing in it, e.g. a PostgreSQL database: see test/pg.ts storeTargets).
+ */
+export async function world(target?: string) {
   const dir = tempDir();
   onTestFinished(dir.cleanup);
-  const db = join(dir.path, "hooksync.db");
+  const db = target ?? join(dir.path, "hooksync.db");
   if ((await run(["init", "--db", db])).code !== 0) throw new Error(`init failed at ${db}`);
   const imported = await run(["import", datasetFile(dir.path), "--db", db]);
   if (imported.code !== 0) throw new Error(`dataset import failed: ${imported.stderr}`);
@@ -335,9 +338,10 @@ export interface OutboundWorld {
 
 /**
  * The outbound dataset (see outboundDataset) over the three fakes: work items 5 and 7, issues
- * PRJA-37 and PRJA-38, Jane and Bob known to both trackers by their emails.
+ * PRJA-37 and PRJA-38, Jane and Bob known to both trackers by their emails. The store is in each
+ * test's temp dir, or at the target given for the test (see world).
  */
-export function outboundWorld(): OutboundWorld {
+export function outboundWorld(target?: () => Promise<string>): OutboundWorld {
   const w = {} as OutboundWorld;
   let cleanup = () => {};
   beforeAll(async () => {
@@ -368,7 +372,7 @@ export function outboundWorld(): OutboundWorld {
     const d = tempDir();
     cleanup = d.cleanup;
     w.dir = d.path;
-    w.db = join(d.path, "hooksync.db");
+    w.db = target ? await target() : join(d.path, "hooksync.db");
     w.env = { AZURE_DEVOPS_EXT_PAT: w.azure.state.pat, HOOKSYNC_CONFIG_DIR: join(d.path, "config") };
     await w.importData(outboundDataset(w.azure.url, w.jira.url));
     await saveJiraCredentials(w.jira, w.env, "admin");

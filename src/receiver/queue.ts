@@ -54,12 +54,19 @@ export class DeliveryQueue {
 
   /**
    * Runs step after every earlier step of the same key has finished (null: no order to keep).
-   * A step returns once its write is queued, not committed, so the chain never waits on the disk.
+   * step resolves once its write is handed to commit, with the write's answer to come. On SQLite
+   * the next step of the key may then go: batches run in the order writes were queued, so the
+   * chain never waits on the disk. On PostgreSQL each write is a transaction of its own, racing
+   * the next for the issue's lock: the next waits until this one's has ended.
    */
-  inOrder<T>(key: string | null, step: () => Promise<T>): Promise<T> {
+  inOrder<T extends { answer: Promise<unknown> }>(key: string | null, step: () => Promise<T>): Promise<T> {
     if (key === null) return step();
     const next = (this.chains.get(key) ?? Promise.resolve()).then(step);
-    const tail = next.catch(() => {});
+    const done = this.store.dialect === "postgres" ? next.then((r) => r.answer) : next;
+    const tail = done.then(
+      () => {},
+      () => {},
+    );
     this.chains.set(key, tail);
     void tail.then(() => {
       if (this.chains.get(key) === tail) this.chains.delete(key);

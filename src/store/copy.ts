@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { StoreError, UsageError } from "../errors.js";
 import type { SqlValue } from "./sql.js";
 import type { Store } from "./store.js";
@@ -47,6 +48,10 @@ export interface CopyResult {
 
 type Row = Record<string, SqlValue>;
 
+/** One SQLite file however its path is spelled (./a.db, sqlite:a.db, an absolute path, a link); else one location. */
+const sameStore = (a: Store, b: Store): boolean =>
+  a.location === b.location || (a.file !== undefined && b.file !== undefined && realpathSync(a.file) === realpathSync(b.file));
+
 const count = async (s: Store, table: string): Promise<number> => (await s.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 
 /**
@@ -56,7 +61,7 @@ const count = async (s: Store, table: string): Promise<number> => (await s.sql.g
  * force, which replaces what it holds in the same transaction: a failed copy leaves it as it was.
  */
 export async function copyStore(from: Store, to: Store, opts: { force: boolean }): Promise<CopyResult> {
-  if (from.location === to.location) throw new UsageError(`the source and the target are the same store: ${from.location}`, "name another target");
+  if (sameStore(from, to)) throw new UsageError(`the source and the target are the same store: ${from.location}`, "name another target");
   const [fromVersion, toVersion] = [await from.schemaVersion(), await to.schemaVersion()];
   if (fromVersion !== toVersion) {
     throw new StoreError(`the source is at schema ${fromVersion} and the target at ${toVersion}`, "run 'hooksync init' on the older one first");

@@ -46,6 +46,7 @@ export class IdLease implements WorkerSource {
   /** The last millisecond an id was handed out for: the next holder starts after it. */
   private lastIdMs = 0;
   private timer: NodeJS.Timeout | undefined;
+  private preparing: Promise<void> | undefined;
   private readonly ttl: number;
   private readonly renewEvery: number;
 
@@ -63,8 +64,14 @@ export class IdLease implements WorkerSource {
    * Takes a worker number, or renews the one held when it is due; call outside any transaction.
    * While all are held by others, waits (polling with backoff) until one is given back or runs out.
    */
-  async prepare(): Promise<void> {
-    if (this.worker !== undefined && this.expiresAt - this.o.now() > this.ttl - this.renewEvery) return;
+  prepare(): Promise<void> {
+    if (this.worker !== undefined && this.expiresAt - this.o.now() > this.ttl - this.renewEvery) return Promise.resolve();
+    // Transactions beginning at once (a PostgreSQL receiver runs several) share one take or
+    // renewal: each taking its own would lease a worker per transaction.
+    return (this.preparing ??= this.takeOrRenew().finally(() => (this.preparing = undefined)));
+  }
+
+  private async takeOrRenew(): Promise<void> {
     if (this.worker !== undefined && (await this.renew())) return;
     const started = this.o.now();
     let backoff = FIRST_BACKOFF_MS;

@@ -62,7 +62,8 @@ class PgScope implements Sql {
 
   protected async query<T>(text: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
     try {
-      return await this.conn.query<T & pg.QueryResultRow>(pgText(text), params as unknown[]);
+      const { name, text: translated } = pgText(text);
+      return await this.conn.query<T & pg.QueryResultRow>({ name, text: translated, values: params as unknown[] });
     } catch (err) {
       throw isUnavailable(err) ? unavailable(this.location, err) : err;
     }
@@ -176,13 +177,14 @@ export class PgBackend implements Backend {
 
   async transaction<T>(fn: (tx: TxSql) => Promise<T>, mode: TxMode = "write"): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let broken: Error | undefined;
+      const lost = (err: Error) => (broken ??= err);
       let client: pg.PoolClient;
       try {
-        client = await this.pool.connect();
+        client = await this.connect(lost);
       } catch (err) {
         throw isUnavailable(err) ? unavailable(this.location, err) : err;
       }
-      let broken: Error | undefined;
       try {
         await client.query(mode === "snapshot" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
         const result = await fn(new PgTx(client, this.location));
@@ -198,9 +200,28 @@ export class PgBackend implements Backend {
         }
         throw err;
       } finally {
+        client.off("error", lost);
         client.release(broken);
       }
     }
+  }
+
+  /**
+   * A connection from the pool, its errors listened for from the moment it is handed over. The
+   * server may end a connection between two statements (an administrator, a failover), even in
+   * the same read as the answer that made it ready, before pool.connect()'s promise would let us
+   * listen: pg then emits 'error' on the client, which the pool listens for only while the client
+   * is idle, and an 'error' nobody listens for ends the process. With onError, the next statement
+   * fails instead (unavailable), and the client is not given back to the pool.
+   */
+  private connect(onError: (err: Error) => void): Promise<pg.PoolClient> {
+    return new Promise((resolve, reject) =>
+      this.pool.connect((err, client) => {
+        if (err || !client) return reject(err);
+        client.on("error", onError);
+        resolve(client);
+      }),
+    );
   }
 
   async close(): Promise<void> {

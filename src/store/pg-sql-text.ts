@@ -4,14 +4,24 @@
  * case, so `AS organizationId` would come back as `organizationid`). Quoted strings and
  * identifiers are left alone. Each text is translated once.
  */
-const cache = new Map<string, string>();
+const cache = new Map<string, PgText>();
+
+/**
+ * A text as PostgreSQL runs it, with a name: node-postgres prepares a named statement once per
+ * connection and then only binds and executes it, so the server does not parse and plan hooksync's
+ * few dozen statements again for every delivery.
+ */
+export interface PgText {
+  name: string;
+  text: string;
+}
 
 const CAMEL_ALIAS = /\bAS(\s+)([a-z][a-z0-9]*[A-Z][A-Za-z0-9]*)\b/g;
 
-export function pgText(text: string): string {
+export function pgText(text: string): PgText {
   let out = cache.get(text);
   if (out === undefined) {
-    out = translate(text);
+    out = { name: `hooksync_${cache.size + 1}`, text: translate(text) };
     cache.set(text, out);
   }
   return out;

@@ -20,14 +20,16 @@ interface RawSetting {
   inboundStatus: number;
 }
 
-// Every organization the integration belongs to, with its setting or all-off when it has none.
+// Every organization the integration belongs to, with its setting or all-off when it has none,
+// in id order: the order the engine's notes name them in (SQLite's primary key gave it unasked).
 const SETTINGS = `
   SELECT o.id AS organizationId, o.slug AS organization,
          COALESCE(s.inbound_assignee, 0) AS inboundAssignee, COALESCE(s.inbound_status, 0) AS inboundStatus
   FROM integration_organizations io
   JOIN organizations o ON o.id = io.organization_id
   LEFT JOIN sync_settings s ON s.organization_id = io.organization_id AND s.integration_id = io.integration_id
-  WHERE io.integration_id = ?`;
+  WHERE io.integration_id = ?
+  ORDER BY io.organization_id`;
 const ISSUE_COLUMNS = `i.id AS issueId, i.key AS key, p.id AS projectId, p.slug AS project, p.organization_id AS organizationId,
          i.status AS status, i.assignee_id AS assigneeId, u.email AS assigneeEmail`;
 // The field's kept revision rides along on every row (rule 10.1).

@@ -1,10 +1,14 @@
 import { chmodSync, mkdirSync, openSync, writeSync, closeSync, statSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzureDevOps, type AzureDevOpsFake } from "../fakes/azure-devops.js";
 import { defaultDbPath } from "../../src/cli/context.js";
 import { run, tempDir } from "../helpers.js";
+import { freshDatabase, pgUrl } from "../pg.js";
 import { expectNoSecrets, jiraWorld, trackerStore } from "../world.js";
+
+const pgStore = pgUrl ? await freshDatabase("doctor") : null;
 
 const json = (stdout: string) => JSON.parse(stdout) as { ok: boolean; checks: { check: string; verdict: string; detail: string }[] };
 
@@ -140,5 +144,80 @@ describe("doctor", () => {
       const file = join(w.env.HOOKSYNC_CONFIG_DIR!, "credentials.json");
       expect(json(r.stdout).checks.find((c) => c.check === "credentials")).toMatchObject({ verdict: "fail", detail: expect.stringContaining(`chmod 600 ${file}`) });
     });
+  });
+});
+
+describe.skipIf(!pgStore)("doctor on a PostgreSQL store (issue 13)", () => {
+  const dir = tempDir();
+  afterAll(dir.cleanup);
+  const env = { HOOKSYNC_CONFIG_DIR: join(dir.path, "config") };
+  // The server trusts loopback: the password is carried, never checked.
+  const PASSWORD = "hunter2-not-for-logs";
+  const withPassword = () => pgStore!.replace("postgres@", `postgres:${PASSWORD}@`);
+  const shown = () => pgStore!.replace("postgres@", "postgres:***@");
+  const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+  beforeAll(async () => {
+    const init = await run(["init", "--db", pgStore!]);
+    expect(init.code, init.stderr).toBe(0);
+  });
+
+  it("reports the store's schema version, the server's version, a round trip, synchronous_commit on, and the pool", async () => {
+    const r = await run(["doctor", "--db", pgStore!, "--offline"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^ok    store +${literally(pgStore!)}: schema version (\\d+) of \\1$`));
+    expect(lines[1]).toMatch(/^ok    store server +PostgreSQL \d+(\.\d+)?\b.*, round trip \d+\.\d ms, synchronous_commit on$/);
+    expect(lines[2]).toMatch(/^ok    store pool +up to 10 connections from this process; \d+ open to this database \(server max \d+\)$/);
+    expect(lines[3]).toBe(`ok    store path    ${pgStore} (from --db; the default is ${defaultDbPath()})`);
+    expect(lines[4]).toMatch(/^ok    credentials +none stored/);
+    expect(lines[5]).toMatch(/^ok    outbox +0 pushes waiting, none given up$/);
+    expect(lines).toHaveLength(6);
+  });
+
+  it("reports synchronous_commit on even where the database's default is off: hooksync asks for it on its connections", async () => {
+    const before = await run(["doctor", "--db", pgStore!, "--offline", "--json"], { env });
+    expect(json(before.stdout).checks.find((c) => c.check === "store server")!.detail).toMatch(/synchronous_commit on$/);
+    const db = new URL(pgStore!).pathname.slice(1);
+    const client = new pg.Client({ connectionString: pgUrl! });
+    await client.connect();
+    try {
+      await client.query(`ALTER DATABASE ${db} SET synchronous_commit = off`);
+      const r = await run(["doctor", "--db", pgStore!, "--offline", "--json"], { env });
+      expect(r.code).toBe(0);
+      expect(json(r.stdout).checks.find((c) => c.check === "store server")).toMatchObject({ verdict: "ok", detail: expect.stringMatching(/synchronous_commit on$/) });
+    } finally {
+      await client.query(`ALTER DATABASE ${db} RESET synchronous_commit`);
+      await client.end();
+    }
+  });
+
+  it.each([
+    ["--db", (url: string) => ({ argv: ["--db", url], env: {} })],
+    ["HOOKSYNC_DB", (url: string) => ({ argv: [], env: { HOOKSYNC_DB: url } })],
+  ])("never shows the password of a PostgreSQL URL given in %s, in any line", async (origin, given) => {
+    const { argv, env: dbEnv } = given(withPassword());
+    for (const format of [[], ["--json"]]) {
+      const r = await run(["doctor", ...argv, "--offline", ...format], { env: { ...env, ...dbEnv } });
+      expect(r.code, r.stderr).toBe(0);
+      expectNoSecrets(r, [PASSWORD]);
+    }
+    const checks = json((await run(["doctor", ...argv, "--offline", "--json"], { env: { ...env, ...dbEnv } })).stdout).checks;
+    expect(checks.find((c) => c.check === "store")!.detail).toMatch(new RegExp(`^${literally(shown())}: schema version \\d+ of \\d+$`));
+    expect(checks.find((c) => c.check === "store path")!.detail).toBe(`${shown()} (from ${origin}; the default is ${defaultDbPath()})`);
+  });
+
+  it("fails the store check with one clear line when nothing listens at the PostgreSQL URL, the password hidden there too", async () => {
+    const r = await run(["doctor", "--db", "postgres://postgres@127.0.0.1:1/x", "--offline", "--json"], { env });
+    expect(r.code).toBe(1);
+    expect(json(r.stdout).checks[0]).toEqual({ check: "store", verdict: "fail", detail: "the store postgres://postgres@127.0.0.1:1/x is unreachable: connect ECONNREFUSED 127.0.0.1:1" });
+    expect(r.stderr).toBe("hooksync: 1 check failed (each says what to do)\n");
+
+    const plain = await run(["doctor", "--db", `postgres://postgres:${PASSWORD}@127.0.0.1:1/x`, "--offline"], { env });
+    expect(plain.code).toBe(1);
+    expect(plain.stdout.split("\n")[0]).toBe("fail  store        the store postgres://postgres:***@127.0.0.1:1/x is unreachable: connect ECONNREFUSED 127.0.0.1:1");
+    expect(plain.stdout.split("\n")[1]).toBe(`ok    store path   postgres://postgres:***@127.0.0.1:1/x (from --db; the default is ${defaultDbPath()})`);
+    expectNoSecrets(plain, [PASSWORD]);
   });
 });

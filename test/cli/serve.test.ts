@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { Context } from "../../src/cli/context.js";
 import { runServe } from "../../src/cli/serve.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
-import { fixture, spawnServe, testDeps } from "../helpers.js";
+import { fixture, runBin, spawnServe, testDeps } from "../helpers.js";
 import { DAY, oldDeliveries } from "../old-deliveries.js";
+import { pgUrl, urlFor } from "../pg.js";
 import { JIRA_ID, JIRA_SECRET, VSTS_SECRET, world } from "../world.js";
 
 const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
@@ -66,6 +67,27 @@ describe("hooksync serve (built CLI)", () => {
       { method: "POST", path: "/hooks/vsts", status: 200, outcome: "applied", reason: null, delivery: expect.any(Number) },
     ]);
     expect(Object.keys(lines[0]).sort()).toEqual(["delivery", "method", "ms", "outcome", "path", "reason", "status", "time"]);
+  });
+});
+
+describe("hooksync serve on a PostgreSQL store it cannot use (built CLI, issue 13)", () => {
+  it("exits 1 with one line naming the store, its password hidden, when nothing listens at the URL: no stack trace", async () => {
+    const url = "postgres://postgres:hunter2-secret@127.0.0.1:1/x";
+    for (const how of [{ argv: ["--db", url], env: {} }, { argv: [], env: { HOOKSYNC_DB: url } }]) {
+      const r = await runBin(["serve", "--port", "0", ...how.argv], { env: how.env });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(
+        "hooksync: the store postgres://postgres:***@127.0.0.1:1/x is unreachable: connect ECONNREFUSED 127.0.0.1:1 (check that PostgreSQL is running and the URL in --db / HOOKSYNC_DB is right)\n",
+      );
+    }
+  });
+
+  it.skipIf(!pgUrl)("exits 1 with one line when the server is there but the database is not", async () => {
+    const url = urlFor(pgUrl!, "hooksync_no_such_database");
+    const r = await runBin(["serve", "--port", "0", "--db", url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`hooksync: the store ${url} is not usable: database "hooksync_no_such_database" does not exist (check the URL, the database and the user's rights)\n`);
   });
 });
 

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fixture, ndjson } from "../helpers.js";
+import { backends, storeTargets } from "../pg.js";
 import { JIRA_ID, VSTS_ID, VSTS_PROJECT, outboundWorld } from "../world.js";
 
-const w = outboundWorld();
+const stores = storeTargets("engine_no_echo");
 
 const load = (name: string): any => JSON.parse(readFileSync(fixture(name), "utf8"));
 const vsts = (fields: Record<string, unknown>, workItem = 5) => {
@@ -16,14 +17,16 @@ const vsts = (fields: Record<string, unknown>, workItem = 5) => {
 /** Jira tells of Bob (bsmith) taking PRJA-37 over. */
 const jiraAssign = () => load("jira-issue-updated-assignee.json");
 
-async function replay(...payloads: unknown[]) {
-  const r = await w.run(["replay", "-", "--json"], { stdin: payloads.map((p) => JSON.stringify(p)).join("\n") });
-  return { ...r, outcomes: ndjson(r.stdout) };
-}
-const queued = async () =>
-  (JSON.parse((await w.run(["outbound", "list", "--json"])).stdout) as any[]).map((o) => ({ kind: o.kind, integration: o.integration, key: o.externalKey, to: o.to, via: o.via, state: o.state }));
+describe.each(backends)("no echo (behaviour.md 7.2) on %s", (backend) => {
+  const w = outboundWorld(() => stores(backend));
 
-describe("no echo (behaviour.md 7.2)", () => {
+  async function replay(...payloads: unknown[]) {
+    const r = await w.run(["replay", "-", "--json"], { stdin: payloads.map((p) => JSON.stringify(p)).join("\n") });
+    return { ...r, outcomes: ndjson(r.stdout) };
+  }
+  const queued = async () =>
+    (JSON.parse((await w.run(["outbound", "list", "--json"])).stdout) as any[]).map((o) => ({ kind: o.kind, integration: o.integration, key: o.externalKey, to: o.to, via: o.via, state: o.state }));
+
   it("7.2 an assignee change from Azure DevOps is queued for Jira only, and sent there only", async () => {
     const r = await replay(vsts({ "System.AssignedTo": { newValue: "Jane Doe <jane.doe@example.com>" } }));
     expect(r.outcomes[0]).toMatchObject({ outcome: "applied", changes: [{ issue: "BACKEND-1", field: "assignee", to: "jane.doe@example.com" }] });

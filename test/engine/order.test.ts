@@ -1,8 +1,11 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/store.js";
 import { runBin } from "../helpers.js";
+import { backends, storeTargets } from "../pg.js";
 import { receiver } from "../receiver/harness.js";
 import { VSTS_SECRET, loadFixture, world } from "../world.js";
+
+const stores = storeTargets("engine_order");
 
 let notification = 0;
 /** Work item 5 (BACKEND-1, OPS-1) at a revision, changing the fields given; a fresh notification each. */
@@ -36,9 +39,11 @@ const jiraStatus = (timestamp: number, to: string) => {
 const NOON = Date.parse("2024-03-06T12:00:00.000Z");
 const HOUR = 3_600_000;
 
-describe("order and revisions (behaviour.md section 10)", () => {
+describe.each(backends)("order and revisions (behaviour.md section 10) on %s", (backend) => {
+  const freshWorld = async () => world(await stores(backend));
+
   it("10.1 keeps the Azure DevOps resource.rev last applied and refuses an older one", async () => {
-    const w = await world();
+    const w = await freshWorld();
     expect((await w.replayOne(vsts(9, assignTo("fabrikamfiber3@hotmail.com")))).outcome).toBe("applied");
     const late = await w.replayOne(vsts(7, assignTo("fabrikamfiber4@hotmail.com")));
     expect(late).toMatchObject({ outcome: "ignored", reason: "stale: rev 7 after rev 9", changes: [] });
@@ -46,7 +51,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.1 reads resource.revision.rev when resource.rev is missing", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const newer = vsts(9, stateTo("Closed"));
     delete newer.resource.rev;
     const older = vsts(7, stateTo("Active"));
@@ -56,14 +61,14 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.1 Jira: reads the payload's numeric timestamp", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const r = await w.replay([jira(NOON, "jane.doe@example.com"), jira(NOON - HOUR, null)]);
     expect(r.outcomes[1]).toMatchObject({ outcome: "ignored", reason: "stale: 2024-03-06T11:00:00.000Z after 2024-03-06T12:00:00.000Z" });
     expect((await w.issues())["WEB-1"]!.assignee).toBe("jane.doe@example.com");
   });
 
   it("10.1 Jira: reads issue.fields.updated (Jira's +0000 offsets) when there is no timestamp", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const newer = jira(undefined, "jane.doe@example.com");
     newer.issue.fields.updated = "2024-03-06T13:30:00.250+0130";
     const older = jira(undefined, null);
@@ -75,7 +80,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.1 a revision that cannot be read never rejects a payload: it is applied as before", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const odd = vsts(9, stateTo("Active"));
     odd.resource.rev = "nine";
     odd.resource.revision.rev = { n: 9 };
@@ -92,7 +97,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.2 a payload with no usable revision is applied as before and keeps no revision", async () => {
-    const w = await world();
+    const w = await freshWorld();
     await w.replayOne(vsts(9, assignTo("fabrikamfiber3@hotmail.com")));
     expect((await w.replayOne(vsts(undefined, assignTo("fabrikamfiber4@hotmail.com")))).outcome).toBe("applied");
     // The kept revision is still 9: the payload without one moved nothing back or forward.
@@ -101,7 +106,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.2 equal revisions are not stale (a redelivery changes nothing by rule 1.2), an older one is", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const first = vsts(9, assignTo("fabrikamfiber3@hotmail.com"));
     expect(await w.replay([first, first])).toMatchObject({ outcomes: [{ outcome: "applied" }, { outcome: "ignored", reason: "inbound assignee sync is off for globex" }] });
     expect((await w.replayOne(vsts(9, assignTo("fabrikamfiber4@hotmail.com")))).outcome).toBe("applied");
@@ -112,7 +117,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.2 judges fields separately: an old assignee change does not block a newer status one", async () => {
-    const w = await world();
+    const w = await freshWorld();
     await w.replayOne(vsts(9, assignTo("fabrikamfiber3@hotmail.com")));
     expect((await w.replayOne(vsts(7, stateTo("Closed")))).outcome).toBe("applied");
     const both = await w.replayOne(vsts(8, { ...assignTo("fabrikamfiber4@hotmail.com"), ...stateTo("Active") }));
@@ -120,7 +125,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
     expect(both.notes).toContain("stale: rev 8 after rev 9");
     expect((await w.issues())["BACKEND-1"]).toMatchObject({ assignee: "fabrikamfiber3@hotmail.com", status: "unresolved" });
 
-    const j = await world();
+    const j = await freshWorld();
     await j.replayOne(jiraStatus(NOON, "10001"));
     expect((await j.replayOne(jira(NOON - HOUR, "jane.doe@example.com"))).outcome).toBe("applied");
     expect((await j.replayOne(jiraStatus(NOON - HOUR, "3"))).reason).toBe("stale: 2024-03-06T11:00:00.000Z after 2024-03-06T12:00:00.000Z");
@@ -128,7 +133,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.2 keeps the newest revision even when its value was current already", async () => {
-    const w = await world();
+    const w = await freshWorld();
     // BACKEND-1 is assigned to fabrikamfiber4 in the dataset: rev 9 changes nothing, but is kept.
     expect((await w.replayOne(vsts(9, assignTo("fabrikamfiber4@hotmail.com")))).outcome).toBe("ignored");
     expect(await w.replayOne(vsts(7, assignTo("fabrikamfiber3@hotmail.com")))).toMatchObject({ outcome: "ignored", reason: "stale: rev 7 after rev 9" });
@@ -136,13 +141,13 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.2 keeps revisions of linked external issues only, one row per field", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const unlinked = vsts(40, assignTo("fabrikamfiber3@hotmail.com"));
     unlinked.resource.workItemId = unlinked.resource.revision.id = 404;
     await w.replay([vsts(9, { ...assignTo("fabrikamfiber3@hotmail.com"), ...stateTo("Closed") }), vsts(11, stateTo("Active")), unlinked]);
-    const db = new Database(w.db, { readonly: true });
-    const rows = db.prepare("SELECT external_key AS key, field, revision FROM revisions ORDER BY key, field").all();
-    db.close();
+    const store = await openStore(w.db);
+    const rows = await store.sql.all("SELECT external_key AS key, field, revision FROM revisions ORDER BY key, field");
+    await store.close();
     expect(rows).toEqual([
       { key: "5", field: "assignee", revision: 9 },
       { key: "5", field: "status", revision: 11 },
@@ -150,7 +155,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.3 replay --ignore-order applies an older payload for that run only", async () => {
-    const w = await world();
+    const w = await freshWorld();
     await w.replayOne(vsts(9, assignTo("fabrikamfiber3@hotmail.com")));
     const forced = await w.replayOne(vsts(7, assignTo("fabrikamfiber4@hotmail.com")), ["--ignore-order"]);
     expect(forced).toMatchObject({ outcome: "applied", notes: ["inbound assignee sync is off for globex"] });
@@ -160,7 +165,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.3 serve refuses a stale delivery with the same reason", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const r = await receiver(w.db);
     expect((await r.postVsts(JSON.stringify(vsts(9, assignTo("fabrikamfiber3@hotmail.com"))), { "shared-secret": VSTS_SECRET })).body).toMatchObject({ outcome: "applied" });
     const late = await r.postVsts(JSON.stringify(vsts(7, assignTo("fabrikamfiber4@hotmail.com"))), { "shared-secret": VSTS_SECRET });
@@ -168,7 +173,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.3 simulate numbers its update after the newest revision kept, and --set resource.rev still decides", async () => {
-    const w = await world();
+    const w = await freshWorld();
     await w.replayOne(vsts(9, stateTo("Closed")));
     const sim = (...extra: string[]) => w.run(["simulate", "vsts", "workitem.updated", "--work-item", "5", ...extra, "--json"]);
     const printed = JSON.parse((await sim("--assign", "C <fabrikamfiber3@hotmail.com>", "--print")).stdout);
@@ -183,7 +188,7 @@ describe("order and revisions (behaviour.md section 10)", () => {
   });
 
   it("10.3 simulate of Jira takes its timestamp from the clock: consecutive runs are not stale", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const sim = (...extra: string[]) =>
       runBin(["simulate", "jira", "issue_updated", "--issue", "PRJA-37", ...extra, "--json", "--db", w.db]).then((r) => JSON.parse(r.stdout));
     expect(await sim("--assignee", "jane.doe@example.com")).toMatchObject({ outcome: "applied" });

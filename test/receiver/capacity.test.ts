@@ -2,8 +2,11 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { fixture } from "../helpers.js";
+import { backends, storeTargets } from "../pg.js";
 import { VSTS_SECRET, world } from "../world.js";
 import { receiver } from "./harness.js";
+
+const stores = storeTargets("receiver_capacity");
 
 const VSTS_UPDATED = readFileSync(fixture("vsts-workitem-updated.json"));
 
@@ -16,9 +19,11 @@ async function stalled(port: number, head: string): Promise<Socket> {
   return socket;
 }
 
-describe("serve: capacity", () => {
+describe.each(backends)("serve: capacity on %s", (backend) => {
+  const freshWorld = async () => world(await stores(backend));
+
   it("answers 503 with Retry-After when bodies held in memory would pass --max-buffered, keeps /healthz up, and serves again once they are gone", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const r = await receiver(w.db, { maxBufferedBytes: 10_000 });
     const upload = await stalled(
       r.port,
@@ -37,7 +42,7 @@ describe("serve: capacity", () => {
   });
 
   it("refuses at once a declared body the budget cannot hold", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const r = await receiver(w.db, { maxBufferedBytes: 4_000 });
     const res = await r.postVsts(VSTS_UPDATED);
     expect(res.status).toBe(503);
@@ -46,7 +51,7 @@ describe("serve: capacity", () => {
   });
 
   it("accepts no more than --max-connections connections at once", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const r = await receiver(w.db, { maxConnections: 2 });
     const held = [await stalled(r.port, "POST /hooks/vsts HTTP/1.1\r\n"), await stalled(r.port, "POST /hooks/vsts HTTP/1.1\r\n")];
     const third = connect(r.port, "127.0.0.1");

@@ -1,4 +1,4 @@
-import { afterEach } from "vitest";
+import { onTestFinished } from "vitest";
 import { type RequestLog, type ServeOptions, type ServerDeps, startServer } from "../../src/receiver/server.js";
 import { openStore } from "../../src/store/store.js";
 import { JIRA_SECRET, VSTS_SECRET } from "../world.js";
@@ -32,7 +32,7 @@ export async function receiver(db: string, opts: Partial<ServeOptions> = {}, dep
     await server.close();
     await store.close();
   };
-  afterEach(close);
+  onTestFinished(close);
 
   async function request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
     const res = await fetch(server.url + path, { method, headers, ...(body === undefined ? {} : { body }) });

@@ -3,8 +3,11 @@ import { describe, expect, it } from "vitest";
 import type { Lookup } from "../../src/receiver/apply.js";
 import { signJwt } from "../../src/providers/jira/jwt.js";
 import { fixture } from "../helpers.js";
+import { backends, storeTargets } from "../pg.js";
 import { JIRA_ID, JIRA_SECRET, world } from "../world.js";
 import { receiver } from "./harness.js";
+
+const stores = storeTargets("receiver_pending");
 
 const raw = (name: string) => readFileSync(fixture(name));
 const VSTS_UPDATED = raw("vsts-workitem-updated.json");
@@ -25,9 +28,11 @@ const found = (d: Parameters<Lookup>[0]) => {
   return { ok: true as const, delivery: { ...d, body: { ok: true as const, value: body } } };
 };
 
-describe("serve: deliveries kept pending (rule 10.4)", () => {
+describe.each(backends)("serve: deliveries kept pending (rule 10.4) on %s", (backend) => {
+  const freshWorld = async () => world(await stores(backend));
+
   it("10.4 keeps a delivery whose lookup failed pending (202), holds later ones of its issue behind it, and applies them in order once the lookup answers", async () => {
-    const w = await world();
+    const w = await freshWorld();
     let jiraAnswers = false;
     const r = await receiver(w.db, { pendingIntervalMs: 20 }, {
       lookup: async (d) => (jiraAnswers ? found(d) : { ok: false, reason: "Jira did not answer within 300 ms" }),
@@ -58,7 +63,7 @@ describe("serve: deliveries kept pending (rule 10.4)", () => {
   });
 
   it("a lookup that hangs holds back only its own issue: a delivery for another issue is answered first", async () => {
-    const w = await world();
+    const w = await freshWorld();
     let release!: () => void;
     const jiraBack = new Promise<void>((resolve) => (release = resolve));
     let asked = false;
@@ -74,7 +79,7 @@ describe("serve: deliveries kept pending (rule 10.4)", () => {
   });
 
   it("applies a pending delivery once, when two receivers on one store both try it", async () => {
-    const w = await world();
+    const w = await freshWorld();
     let jiraAnswers = false;
     // Both receivers get as far as the answered lookup before either goes on: the race, every time.
     const asking = new Set<string>();

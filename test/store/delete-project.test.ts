@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/store.js";
+import { backends, type BackendName, failWrites, storeTargets } from "../pg.js";
+
+const stores = storeTargets("store_delete_project");
 
 /** Two projects with an issue each, and a row in every table that hangs off issues. */
-async function seeded() {
-  const store = await openStore(":memory:");
+async function seeded(backend: BackendName) {
+  const store = await stores.open(backend);
   const sql = store.sql;
   await sql.exec(`
     INSERT INTO organizations (id, slug, name) VALUES (1, 'acme', 'Acme');
@@ -40,27 +43,28 @@ describe("deleteProject (behaviour.md 9.2)", () => {
     expect(referencing).toEqual(["activity", "discord_messages", "links", "outbox"]);
     await store.close();
   });
+});
 
+describe.each(backends)("deleteProject (behaviour.md 9.2) on %s", (backend) => {
   it("9.2 removes the project's issues, links, activity, memberships, outbox rows and Discord message ids, and nothing else", async () => {
-    const store = await seeded();
+    const store = await seeded(backend);
     expect(await store.projects.issueCount("backend")).toBe(1);
     const deleted = await store.inTransaction((tx) => tx.projects.delete("backend"));
     expect(deleted).toEqual({ project: "backend", issues: 1, links: 1, activity: 1, memberships: 1, outbox: 2, discordMessages: 1 });
     for (const table of ["issues", "links", "activity", "member_projects", "discord_messages"]) expect(await count(store, table)).toBe(1);
     expect(await count(store, "outbox")).toBe(2);
     expect((await store.sql.all<{ slug: string }>("SELECT slug FROM projects")).map((p) => p.slug)).toEqual(["web"]);
-    expect(await store.sql.all("PRAGMA foreign_key_check")).toEqual([]);
+    // PostgreSQL checks the foreign keys at every statement: a row left pointing at a deleted one would have failed the delete.
+    if (backend === "sqlite") expect(await store.sql.all("PRAGMA foreign_key_check")).toEqual([]);
     expect(await store.projects.delete("backend")).toBeUndefined();
     expect(await store.projects.issueCount("backend")).toBeUndefined();
-    await store.close();
   });
 
   it("9.2 is all or nothing in the caller's transaction", async () => {
-    const store = await seeded();
-    await store.sql.run("CREATE TRIGGER keep BEFORE DELETE ON projects BEGIN SELECT RAISE(ABORT, 'kept'); END");
+    const store = await seeded(backend);
+    await failWrites(store.sql, { name: "keep", table: "projects", event: "DELETE", message: "kept" });
     await expect(store.inTransaction((tx) => tx.projects.delete("backend"))).rejects.toThrow("kept");
     for (const table of ["issues", "links", "activity", "discord_messages"]) expect(await count(store, table)).toBe(2);
     expect(await count(store, "outbox")).toBe(4);
-    await store.close();
   });
 });

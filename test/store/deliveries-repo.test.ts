@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { DeliveryEnd, DeliveryStart } from "../../src/store/deliveries-repo.js";
-import { openStore, type Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { backends, type BackendName, storeTargets } from "../pg.js";
 
-async function store() {
-  const s = await openStore(":memory:");
+const stores = storeTargets("store_deliveries_repo");
+
+async function store(backend: BackendName) {
+  const s = await stores.open(backend);
   await s.sql.run(`INSERT INTO integrations (provider, external_id, name, webhook_secret) VALUES ('vsts', 'coll', 'c', 's'), ('jira', 'j', 'j', 's')`);
   return s;
 }
@@ -26,9 +29,9 @@ const COLL = 1;
 const JIRA = 2;
 const done = { event: "workitem.updated", verdict: 200, reason: null, changes: [{ issue: "A-1", field: "assignee" as const, from: null, to: "a@b.c" }] };
 
-describe("DeliveriesRepo", () => {
+describe.each(backends)("DeliveriesRepo on %s", (backend) => {
   it("begins a row in a transaction and finishes it with the outcome", async () => {
-    const s = await store();
+    const s = await store(backend);
     const id = await s.inTransaction(async (tx) => {
       const id = await tx.deliveries.begin(start());
       await tx.deliveries.finish(id, { ...done, integrationId: COLL, outcome: "applied" }, Buffer.from("{}"));
@@ -53,7 +56,7 @@ describe("DeliveriesRepo", () => {
   });
 
   it("finds an applied delivery by provider, integration and identity only", async () => {
-    const s = await store();
+    const s = await store(backend);
     const ignored = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "ignored" });
     expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBeUndefined();
     const applied = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "applied" });
@@ -65,13 +68,13 @@ describe("DeliveriesRepo", () => {
   });
 
   it("records a refused delivery with no integration and no body", async () => {
-    const s = await store();
+    const s = await store(backend);
     const id = await record(s, { ...start({ body: null, identity: null }), ...done, integrationId: null, verdict: 400, outcome: "rejected", reason: "no vsts integration nope" });
     expect(await s.deliveries.get(id)).toMatchObject({ integration: null, body: null, verdict: 400 });
   });
 
   it("lists newest last, failed ones alone, and the newest n", async () => {
-    const s = await store();
+    const s = await store(backend);
     const verdicts: [number, "applied" | "ignored" | "rejected"][] = [[200, "applied"], [401, "rejected"], [200, "ignored"], [413, "rejected"]];
     const ids: number[] = [];
     for (const [verdict, outcome] of verdicts) ids.push(await record(s, { ...start(), ...done, integrationId: COLL, verdict, outcome }));
@@ -82,7 +85,7 @@ describe("DeliveriesRepo", () => {
   });
 
   it("10.4 keeps pending deliveries in order per external issue until each is applied", async () => {
-    const s = await store();
+    const s = await store(backend);
     const pend = (key: string) => record(s, { ...start({ externalKey: key, identity: null }), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
     const a = await pend("5");
     const b = await pend("6");
@@ -102,7 +105,7 @@ describe("DeliveriesRepo", () => {
   });
 
   it("counts a pending delivery as received: its redelivery is not applied beside it", async () => {
-    const s = await store();
+    const s = await store(backend);
     const pending = await record(s, { ...start(), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
     expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(pending);
   });

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { StoreError } from "../../src/errors.js";
 import { openDb } from "../../src/store/db.js";
@@ -8,16 +7,13 @@ import { PgBackend } from "../../src/store/pg-backend.js";
 import type { Backend } from "../../src/store/sql.js";
 import { SqliteBackend } from "../../src/store/sqlite-backend.js";
 import { openStore } from "../../src/store/store.js";
-import { tempDir } from "../helpers.js";
-import { backends, type BackendName, freshDatabase, pgUrl } from "../pg.js";
+import { backends, type BackendName, storeTargets } from "../pg.js";
 
-const dir = tempDir();
-afterAll(dir.cleanup);
 afterEach(() => vi.useRealTimers());
 
 const T0 = Date.UTC(2026, 0, 2);
 
-const pgDatabase = pgUrl ? await freshDatabase("id_lease") : null;
+const stores = storeTargets("id_lease");
 const opened: Backend[] = [];
 afterAll(async () => {
   for (const b of opened) await b.close();
@@ -25,8 +21,7 @@ afterAll(async () => {
 
 /** A fresh, empty store's database on the backend. */
 async function backendOn(name: BackendName): Promise<Backend> {
-  const backend = name === "sqlite" ? new SqliteBackend(openDb(":memory:"), ":memory:", undefined) : await PgBackend.open(pgDatabase!);
-  if (name === "postgres") await backend.sql.run("DELETE FROM id_leases");
+  const backend = name === "sqlite" ? new SqliteBackend(openDb(":memory:"), ":memory:", undefined) : await PgBackend.open(await stores(name));
   opened.push(backend);
   return backend;
 }
@@ -115,6 +110,14 @@ describe.each(backends)("id worker leases on %s (issue 12 item 1)", (name) => {
     expect(a.fresh()).toBe(false);
   });
 
+  it("takes one worker for transactions that begin at once in one process", async () => {
+    const w = await world();
+    const a = w.lease("a");
+    await Promise.all(Array.from({ length: 10 }, () => a.prepare()));
+    expect(a.held).toBe(0);
+    expect(await w.backend.sql.all("SELECT worker FROM id_leases WHERE holder = 'a'")).toEqual([{ worker: 0 }]);
+  });
+
   it("hands out no id before the lease is taken", async () => {
     const w = await world();
     expect(() => w.lease("a").workerAt(T0)).toThrow("an id was asked for outside Store.inTransaction");
@@ -148,10 +151,10 @@ describe.each(backends)("id worker leases on %s (issue 12 item 1)", (name) => {
   });
 });
 
-describe("id worker leases through the store (issue 12 item 1)", () => {
+describe.each(backends)("id worker leases through the store on %s (issue 12 item 1)", (name) => {
   it("keeps a renewal made before a rolled-back write transaction, and releases the lease on close", async () => {
     const clock = { now: T0 };
-    const path = join(dir.path, "lease.db");
+    const path = await stores(name);
     const store = await openStore(path, { now: () => clock.now, holder: "me" });
     await store.inTransaction(async (tx) => tx.ids.next());
     clock.now += LEASE_TTL_MS - LEASE_RENEW_EVERY_MS + 1;
@@ -166,7 +169,7 @@ describe("id worker leases through the store (issue 12 item 1)", () => {
   });
 
   it("takes no worker for a store that only reads", async () => {
-    const store = await openStore(join(dir.path, "reads.db"));
+    const store = await openStore(await stores(name));
     await store.deliveries.list();
     expect(await store.sql.get("SELECT count(*) AS n FROM id_leases")).toEqual({ n: 0 });
     await store.close();

@@ -1,33 +1,48 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/store.js";
 import { run, tempDir } from "../helpers.js";
+import { backends, type BackendName, storeTargets } from "../pg.js";
 import { datasetFile } from "../world.js";
 
 const dir = tempDir();
 afterAll(dir.cleanup);
 const dataset = datasetFile(dir.path);
-let n = 0;
-const freshPath = () => join(dir.path, `store-${n++}.db`);
-/** An empty store, as `hooksync init` leaves it. */
-const freshDb = async () => {
-  const path = freshPath();
-  await (await openStore(path)).close();
-  return path;
+const stores = storeTargets("store_import");
+
+const INIT_HINT = "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB";
+/** What import says of a target with no store, and how a test sees it made none there. */
+const noStore: Record<BackendName, { refusal: (db: string) => string; none: (db: string) => Promise<boolean> }> = {
+  sqlite: { refusal: (db) => `no store at ${db} (${INIT_HINT}; or fix the path)`, none: async (db) => !existsSync(db) },
+  postgres: {
+    refusal: (db) => `no hooksync schema in ${db} (${INIT_HINT}; or fix the URL)`,
+    none: async (db) => {
+      const store = await openStore(db, { readonly: true });
+      const version = await store.schemaVersion();
+      await store.close();
+      return version === 0;
+    },
+  },
 };
 
 async function importJson(db: string, data: unknown) {
   return run(["import", "-", "--db", db, "--json"], { stdin: JSON.stringify(data) });
 }
 
-describe("import", () => {
+describe.each(backends)("import on %s", (backend) => {
+  /** An empty store, as `hooksync init` leaves it. */
+  const freshDb = async () => {
+    const db = await stores(backend);
+    await (await openStore(db)).close();
+    return db;
+  };
+
   it("refuses a missing store and makes none: only init creates one", async () => {
-    const db = freshPath();
+    const db = await stores.none(backend);
     const r = await run(["import", dataset, "--db", db]);
     expect(r).toMatchObject({ code: 1, stdout: "" });
-    expect(r.stderr).toBe(`hooksync: no store at ${db} ('hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path)\n`);
-    expect(existsSync(db)).toBe(false);
+    expect(r.stderr).toBe(`hooksync: ${noStore[backend].refusal(db)}\n`);
+    expect(await noStore[backend].none(db)).toBe(true);
   });
 
   it("is idempotent: the same file twice changes nothing", async () => {

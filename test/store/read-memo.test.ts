@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { openStore, type Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { backends, type BackendName, storeTargets } from "../pg.js";
 
-async function store() {
-  const s = await openStore(":memory:");
+const stores = storeTargets("store_read_memo");
+
+async function store(backend: BackendName) {
+  const s = await stores.open(backend);
   await s.sql.exec(`
     INSERT INTO organizations (id, slug, name) VALUES (1, 'acme', 'Acme');
     INSERT INTO projects (id, organization_id, slug, name) VALUES (1, 1, 'backend', 'Backend');
@@ -29,9 +32,9 @@ const reads = async (s: Store) => ({
   member: await s.sync.isProjectMember(1, 1, 1),
 });
 
-describe("configuration reads while applying payloads", () => {
+describe.each(backends)("configuration reads while applying payloads on %s", (backend) => {
   it("are read once per transaction and kept until it ends", async () => {
-    const s = await store();
+    const s = await store(backend);
     const during = await s.inTransaction((tx) =>
       tx.applying(async () => {
         const first = await reads(tx);
@@ -46,7 +49,7 @@ describe("configuration reads while applying payloads", () => {
   });
 
   it("are not kept outside applying(), even inside a transaction", async () => {
-    const s = await store();
+    const s = await store(backend);
     const seen = await s.inTransaction(async (tx) => {
       await reads(tx);
       await tx.sql.exec(change);
@@ -56,7 +59,7 @@ describe("configuration reads while applying payloads", () => {
   });
 
   it("refuse to be kept outside a transaction, where another connection may change them at any time", async () => {
-    const s = await store();
+    const s = await store(backend);
     await expect(s.applying(() => reads(s))).rejects.toThrow(/needs a transaction/);
   });
 });

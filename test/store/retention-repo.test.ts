@@ -2,14 +2,19 @@ import { describe, expect, it } from "vitest";
 import { firstIdAt } from "../../src/store/ids.js";
 import { RetentionRepo } from "../../src/store/retention-repo.js";
 import { oldDeliveries } from "../old-deliveries.js";
+import { backends, storeTargets } from "../pg.js";
 import { world } from "../world.js";
+
+const stores = storeTargets("store_retention_repo");
 
 const rule = { keepFailed: false, dryRun: false, prunedAt: "2026-01-02T03:04:05.000Z" };
 const MiB = 1024 * 1024;
 
-describe("RetentionRepo", () => {
+describe.each(backends)("RetentionRepo on %s", (backend) => {
+  const freshWorld = async () => world(await stores(backend));
+
   it("selects by id: a delivery of the millisecond before the cutoff goes, one of the cutoff's own millisecond stays", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const d = await oldDeliveries(w.db);
     const cutoff = Date.UTC(2026, 0, 1, 12);
     await d.add(new Date(cutoff - 1));
@@ -20,7 +25,7 @@ describe("RetentionRepo", () => {
   });
 
   it("ends a batch once it has taken the byte budget of bodies, and the next batch goes on from there", async () => {
-    const w = await world();
+    const w = await freshWorld();
     const d = await oldDeliveries(w.db);
     const at = new Date(Date.UTC(2026, 0, 1));
     await d.addMany(5, at, { body: Buffer.alloc(MiB, "x") });
