@@ -7,7 +7,7 @@
  * this one holds the write lock, so what was read stays true until COMMIT.
  */
 export class ReadMemo {
-  private values: Map<string, unknown> | undefined;
+  private values: Map<string, Promise<unknown>> | undefined;
 
   /** Runs fn with reads kept; the caller must already be inside a transaction. */
   async during<T>(inTransaction: boolean, fn: () => Promise<T>): Promise<T> {
@@ -21,12 +21,15 @@ export class ReadMemo {
     }
   }
 
-  async get<T>(key: string, read: () => Promise<T>): Promise<T> {
+  /** The read's promise is what is kept: a read asked again costs no new promise (replay asks several per payload). */
+  get<T>(key: string, read: () => Promise<T>): Promise<T> {
     const values = this.values;
     if (!values) return read();
-    if (values.has(key)) return values.get(key) as T;
-    const value = await read();
-    values.set(key, value);
+    let value = values.get(key) as Promise<T> | undefined;
+    if (value === undefined) {
+      value = read();
+      values.set(key, value);
+    }
     return value;
   }
 }
