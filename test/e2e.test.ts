@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { latestVersion } from "../src/store/db.js";
+import { latestVersion } from "../src/store/migrations.js";
 import { ndjson, ROOT, runBin, tempDir } from "./helpers.js";
 import { JIRA_ID, VSTS_ID, datasetFile } from "./world.js";
 

@@ -37,7 +37,7 @@ async function storeChecks(ctx: Context): Promise<Check[]> {
   } catch (err) {
     return [{ check: "store", verdict: "fail", detail: (err as Error).message }];
   }
-  const { latestVersion } = await import("../store/db.js");
+  const { latestVersion } = await import("../store/migrations.js");
   const version = await store.schemaVersion();
   const verdict: Verdict = version < latestVersion ? "warn" : "ok";
   const schema = `schema version ${version} of ${latestVersion}${verdict === "warn" ? " (run 'hooksync init' to migrate)" : ""}`;

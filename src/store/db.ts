@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.js";
-import { migrations } from "./migrations.js";
+import { latestVersion, migrations } from "./migrations.js";
 import { backUp, readOnlyDir, readOnlyFile } from "./store-file.js";
 
 export type Db = Database.Database;
@@ -92,7 +92,6 @@ export function schemaVersion(db: Db): number {
   return db.pragma("user_version", { simple: true }) as number;
 }
 
-export const latestVersion = migrations[migrations.length - 1]!.version;
 
 /** SQLite could not write the file or make its -wal / -shm beside it. */
 const isReadOnlyError = (err: unknown): boolean => /^SQLITE_(READONLY|CANTOPEN|PERM)/.test(String((err as { code?: unknown }).code ?? ""));

@@ -298,3 +298,6 @@ ALTER TABLE status_mappings ADD COLUMN fetched TEXT;
 `,
   },
 ];
+
+/** The schema version this hooksync brings a store to, on either backend (pg-migrations.ts follows this numbering). */
+export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -1,19 +1,14 @@
 import pg from "pg";
 import { StoreError, StoreUnavailableError } from "../errors.js";
+import { latestVersion } from "./migrations.js";
+import type { StoreOptions } from "./open.js";
 import { migrationName, pgMigrations } from "./pg-migrations.js";
 import { pgText } from "./pg-sql-text.js";
 import { shownUrl } from "./shown-url.js";
 import type { Backend, Sql, SqlValue, TxMode, TxSql } from "./sql.js";
 
-export interface PgOpenOptions {
-  /** Doctor: look, never migrate. */
-  readonly?: boolean;
-  /** The most connections this process holds (serve's --pool-size); 10 by default. */
-  poolSize?: number;
-  mustExist?: boolean;
-  migrate?: boolean;
-  log?: (line: string) => void;
-}
+/** readonly (doctor): look, never migrate; poolSize (serve's --pool-size): 10 by default. */
+export type PgOpenOptions = Pick<StoreOptions, "readonly" | "mustExist" | "migrate" | "log" | "poolSize">;
 
 export const DEFAULT_POOL_SIZE = 10;
 
@@ -43,6 +38,10 @@ export function isUnavailable(err: unknown): boolean {
   return typeof e?.message === "string" && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message);
 }
 
+/** A driver error as the store's: unavailable when the connection is the trouble, else as it is. */
+const asStoreError = (location: string, err: unknown): unknown =>
+  err instanceof StoreUnavailableError || !isUnavailable(err) ? err : unavailable(location, err);
+
 function unavailable(location: string, err: unknown): StoreUnavailableError {
   return new StoreUnavailableError(
     `the store ${location} is unreachable: ${(err as Error).message || String((err as { code?: unknown }).code)}`,
@@ -65,7 +64,7 @@ class PgScope implements Sql {
       const { name, text: translated } = pgText(text);
       return await this.conn.query<T & pg.QueryResultRow>({ name, text: translated, values: params as unknown[] });
     } catch (err) {
-      throw isUnavailable(err) ? unavailable(this.location, err) : err;
+      throw asStoreError(this.location, err);
     }
   }
 
@@ -85,7 +84,7 @@ class PgScope implements Sql {
     try {
       await this.conn.query(script);
     } catch (err) {
-      throw isUnavailable(err) ? unavailable(this.location, err) : err;
+      throw asStoreError(this.location, err);
     }
   }
 }
@@ -183,7 +182,7 @@ export class PgBackend implements Backend {
       try {
         client = await this.connect(lost);
       } catch (err) {
-        throw isUnavailable(err) ? unavailable(this.location, err) : err;
+        throw asStoreError(this.location, err);
       }
       try {
         await client.query(mode === "snapshot" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
@@ -194,11 +193,8 @@ export class PgBackend implements Backend {
         await client.query("ROLLBACK").catch((e: Error) => (broken = e));
         const code = (err as { code?: unknown }).code;
         if (typeof code === "string" && RETRYABLE.has(code) && attempt < TX_ATTEMPTS) continue;
-        if (isUnavailable(err)) {
-          broken = err as Error;
-          throw err instanceof StoreUnavailableError ? err : unavailable(this.location, err);
-        }
-        throw err;
+        if (isUnavailable(err)) broken = err as Error;
+        throw asStoreError(this.location, err);
       } finally {
         client.off("error", lost);
         client.release(broken);
@@ -229,27 +225,26 @@ export class PgBackend implements Backend {
   }
 
   /**
-   * Brings the database to the latest schema, one migration per transaction, under an advisory
-   * lock so two processes starting at once do not both migrate. Only `init` makes a store in a
-   * database with no hooksync schema.
+   * Brings the database to the latest schema, in one transaction, under an advisory lock so two
+   * processes starting at once do not both migrate. Only `init` makes a store in a database with
+   * no hooksync schema.
    */
   private async upgrade(opts: PgOpenOptions): Promise<void> {
-    const latest = pgMigrations[pgMigrations.length - 1]!.version;
     const version = await this.schemaVersion();
-    if (version === latest) return;
+    if (version === latestVersion) return;
     if (version === 0 && opts.mustExist) {
       throw new StoreError(`no hooksync schema in ${this.location}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the URL");
     }
-    if (version > latest) {
-      throw new StoreError(`the store is at schema version ${version}, newer than this hooksync knows (${latest})`, "upgrade hooksync");
+    if (version > latestVersion) {
+      throw new StoreError(`the store is at schema version ${version}, newer than this hooksync knows (${latestVersion})`, "upgrade hooksync");
     }
     if (version > 0 && opts.migrate === false) {
       throw new StoreError(
-        `the store ${this.location} is at schema ${version} and this hooksync needs ${latest}; a read-only command does not migrate it`,
+        `the store ${this.location} is at schema ${version} and this hooksync needs ${latestVersion}; a read-only command does not migrate it`,
         "add --migrate, or run 'hooksync init'; take a pg_dump first: older hooksync versions cannot use the store afterwards",
       );
     }
-    if (version > 0) opts.log?.(`hooksync: migrating the store ${this.location} from schema ${version} to ${latest} (take a pg_dump first if you may go back)`);
+    if (version > 0) opts.log?.(`hooksync: migrating the store ${this.location} from schema ${version} to ${latestVersion} (take a pg_dump first if you may go back)`);
     await this.transaction(async (tx) => {
       await tx.run("SELECT pg_advisory_xact_lock(7406853, 1)");
       const now = await versionIn(tx);
