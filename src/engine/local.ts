@@ -1,11 +1,12 @@
-import { record } from "./engine.js";
-import type { ApplyResult, LinkedIssueRow, SyncPort } from "./types.js";
+import { recordChange, writesNone } from "./engine.js";
+import type { ApplyResult, LinkedIssueRow, SyncPort, VerifiedUser } from "./types.js";
 
 /** A change made on the command line (assign, unassign, resolve, unresolve). */
 export type LocalChange = { kind: "assign"; email: string } | { kind: "unassign" } | { kind: "resolve" } | { kind: "unresolve" };
 
-export interface LocalPort extends Pick<SyncPort, "verifiedUser" | "isProjectMember" | "setAssignee" | "setStatus" | "addActivity"> {
+export interface LocalPort extends Pick<SyncPort, "write"> {
   issue(key: string): Promise<LinkedIssueRow | undefined>;
+  verifiedUser(email: string): Promise<VerifiedUser | undefined>;
 }
 
 export interface LocalResult extends ApplyResult {
@@ -23,24 +24,27 @@ export async function applyLocal(port: LocalPort, key: string, change: LocalChan
   if (!issue) return undefined;
   const ctx = { source: "cli", deliveryId: null, at } as const;
   const result: LocalResult = { changes: [], notes: [], refused: null };
+  const writes = writesNone();
   switch (change.kind) {
     case "assign": {
       const user = await port.verifiedUser(change.email);
-      if (!user || !(await port.isProjectMember(user.id, issue.organizationId, issue.projectId))) {
+      if (!user?.projects.has(issue.projectId)) {
         result.refused = `no verified member ${change.email} in project ${issue.project}`;
       } else if (issue.assigneeId === user.id) {
         result.notes.push(`${issue.key} is already assigned to ${user.email}`);
       } else {
-        await port.setAssignee(issue.issueId, user.id);
-        await record(port, ctx, result, issue, "assignee", "assigned", issue.assigneeEmail, user.email);
+        const from = issue.assigneeEmail;
+        issue.assigneeId = user.id;
+        recordChange(writes, ctx, result, issue, "assignee", "assigned", from, user.email);
       }
       break;
     }
     case "unassign":
       if (issue.assigneeId === null) result.notes.push(`${issue.key} is not assigned`);
       else {
-        await port.setAssignee(issue.issueId, null);
-        await record(port, ctx, result, issue, "assignee", "unassigned", issue.assigneeEmail, null);
+        const from = issue.assigneeEmail;
+        issue.assigneeId = null;
+        recordChange(writes, ctx, result, issue, "assignee", "unassigned", from, null);
       }
       break;
     case "resolve":
@@ -48,10 +52,12 @@ export async function applyLocal(port: LocalPort, key: string, change: LocalChan
       const target = change.kind === "resolve" ? "resolved" : "unresolved";
       if (issue.status === target) result.notes.push(`${issue.key} is already ${target}`);
       else {
-        await port.setStatus(issue.issueId, target);
-        await record(port, ctx, result, issue, "status", target, issue.status, target);
+        const from = issue.status;
+        issue.status = target;
+        recordChange(writes, ctx, result, issue, "status", target, from, target);
       }
     }
   }
+  await port.write(writes);
   return result;
 }

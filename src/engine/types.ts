@@ -53,29 +53,70 @@ export interface ApplyResult {
 export type IssueStatus = "resolved" | "unresolved";
 export type ActivityKind = "assigned" | "unassigned" | "resolved" | "unresolved";
 
-/** What the engine needs from the store; src/store implements it (SyncRepo). */
+/**
+ * What the engine needs from the store; src/store implements it (SyncRepo). Applying a payload is
+ * load, decide, write: one read of everything its events can touch, the rules decided on those
+ * rows with no I/O, then the writes. Each step is one call, so a payload costs the backend a few
+ * statements and the event loop a few awaits, whichever backend holds the store.
+ */
 export interface SyncPort {
-  syncSettings(integrationId: number): Promise<SyncSettingRow[]>;
-  /**
-   * The issues linked to the external issue, with the revision kept for one of its fields (rule
-   * 10.1): read together, so judging the order costs replay's hot path no statement of its own.
-   */
-  linkedIssues(integrationId: number, externalKey: string, field: Change["field"]): Promise<LinkedIssues>;
-  statusMapping(integrationId: number, externalProject: string): Promise<StatusMapping | undefined>;
-  verifiedUser(email: string): Promise<{ id: number; email: string } | undefined>;
-  isProjectMember(userId: number, organizationId: number, projectId: number): Promise<boolean>;
-  setAssignee(issueId: number, userId: number | null): Promise<void>;
-  setStatus(issueId: number, status: IssueStatus): Promise<void>;
-  addActivity(row: ActivityRow): Promise<void>;
-  /** Rule 10.2: keeps revision as the newest judged for the external issue's field, unless a newer one is kept. */
-  keepRevision(integrationId: number, externalKey: string, field: Change["field"], revision: number): Promise<void>;
+  load(integrationId: number, needs: Needs): Promise<Loaded>;
+  /** The writes decided, in their order; nothing is run when there are none. */
+  write(writes: Writes): Promise<void>;
+}
+
+/** What a payload's events name: the rows they can touch are read for these. */
+export interface Needs {
+  externalKeys: string[];
+  externalProjects: string[];
+  emails: string[];
+}
+
+export interface Loaded {
+  settings: SyncSettingRow[];
+  /** By external key: the linked issues and the revisions kept for the external issue. */
+  links: Map<string, LinkedIssues>;
+  /** By external project; undefined: no mapping. */
+  mappings: Map<string, StatusMapping | undefined>;
+  /** By email; undefined: no verified user has it. */
+  users: Map<string, VerifiedUser | undefined>;
 }
 
 export interface LinkedIssues {
   issues: LinkedIssueRow[];
-  /** The newest revision judged for the field, null when none was kept. */
-  revision: number | null;
+  /** Rule 10.1: the newest revision judged for each field, null when none was kept. */
+  revisions: Record<Change["field"], number | null>;
 }
+
+export interface VerifiedUser {
+  id: number;
+  email: string;
+  /** The projects the user may be assigned in (rule 4.4): a member of the project and of its organization. */
+  projects: ReadonlySet<number>;
+}
+
+/** One issue's row as the changes leave it: only the fields that changed. */
+export interface IssueWrite {
+  issueId: number;
+  assigneeId?: number | null;
+  status?: IssueStatus;
+}
+
+/** Rule 10.2: revision kept as the newest judged for the external issue's field, unless a newer one is kept. */
+export interface RevisionWrite {
+  integrationId: number;
+  externalKey: string;
+  field: Change["field"];
+  revision: number;
+}
+
+export interface Writes {
+  issues: IssueWrite[];
+  activity: ActivityRow[];
+  revisions: RevisionWrite[];
+}
+
+export const noWrites = (w: Writes): boolean => w.issues.length === 0 && w.activity.length === 0 && w.revisions.length === 0;
 
 export interface SyncSettingRow {
   organizationId: number;

@@ -85,8 +85,12 @@ async function unreadable(file: string, err: unknown): Promise<string> {
   return `cannot read it (${code})`;
 }
 
+/**
+ * A file is read 1 MiB at a time: replay commits once a read (about 200 payloads of the trackers'
+ * size), and a commit's sync was a fifth of its time at 256 KiB.
+ */
 function fileSource(label: string, path: string, size: number): InputSource {
-  return { label, size, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
+  return { label, size, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
 }
 
 /**

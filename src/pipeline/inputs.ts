@@ -26,7 +26,7 @@ export function decodeJson(bytes: Uint8Array): RawPayload["body"] {
 
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
-/** Concatenates chunk pieces only when a payload spans chunks (rare: chunks are 256 KiB). */
+/** Concatenates chunk pieces only when a payload spans chunks (rare: a file's chunks are 1 MiB). */
 class Pieces {
   parts: Buffer[] = [];
   size = 0;

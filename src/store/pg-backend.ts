@@ -98,26 +98,54 @@ class PgTx extends PgScope implements TxSql {
     return !this.aborted;
   }
 
-  protected override async query<T>(text: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
-    try {
-      return await super.query<T>(text, params);
-    } catch (err) {
-      if (this.depth === 0) this.aborted = true;
-      throw err;
-    }
+  /** The statement asked for last: the next waits for it (see serial). */
+  private last: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Statements asked for at once (a payload's reads, its writes) run one after the other on the
+   * transaction's connection, in the order asked: pg wants one query at a time per client.
+   */
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.last.then(run, run);
+    this.last = next.catch(() => undefined);
+    return next;
+  }
+
+  protected override query<T>(text: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
+    return this.serial(async () => {
+      try {
+        return await super.query<T>(text, params);
+      } catch (err) {
+        if (this.depth === 0) this.aborted = true;
+        throw err;
+      }
+    });
+  }
+
+  override exec(script: string): Promise<void> {
+    return this.serial(() => super.exec(script));
+  }
+
+  private control(text: string): Promise<unknown> {
+    return this.serial(() => this.conn.query(text));
+  }
+
+  /** COMMIT or ROLLBACK, after every statement asked for before it. */
+  end(command: "COMMIT" | "ROLLBACK"): Promise<unknown> {
+    return this.control(command);
   }
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     const name = `sp${++this.depth}`;
     try {
-      await this.conn.query(`SAVEPOINT ${name}`);
+      await this.control(`SAVEPOINT ${name}`);
       try {
         const result = await fn();
-        await this.conn.query(`RELEASE SAVEPOINT ${name}`);
+        await this.control(`RELEASE SAVEPOINT ${name}`);
         return result;
       } catch (err) {
-        await this.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
-        await this.conn.query(`RELEASE SAVEPOINT ${name}`);
+        await this.control(`ROLLBACK TO SAVEPOINT ${name}`);
+        await this.control(`RELEASE SAVEPOINT ${name}`);
         throw err;
       }
     } finally {
@@ -177,6 +205,7 @@ export class PgBackend implements Backend {
   async transaction<T>(fn: (tx: TxSql) => Promise<T>, mode: TxMode = "write"): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let broken: Error | undefined;
+      let tx: PgTx | undefined;
       const lost = (err: Error) => (broken ??= err);
       let client: pg.PoolClient;
       try {
@@ -186,11 +215,12 @@ export class PgBackend implements Backend {
       }
       try {
         await client.query(mode === "snapshot" ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
-        const result = await fn(new PgTx(client, this.location));
-        await client.query("COMMIT");
+        tx = new PgTx(client, this.location);
+        const result = await fn(tx);
+        await tx.end("COMMIT");
         return result;
       } catch (err) {
-        await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+        await (tx?.end("ROLLBACK") ?? client.query("ROLLBACK")).catch((e: Error) => (broken = e));
         const code = (err as { code?: unknown }).code;
         if (typeof code === "string" && RETRYABLE.has(code) && attempt < TX_ATTEMPTS) continue;
         if (isUnavailable(err)) broken = err as Error;

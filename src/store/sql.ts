@@ -58,3 +58,33 @@ export interface Backend {
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * Promise.all for statements asked for at once, waiting for every one of them to end before it
+ * throws the first error: the caller's savepoint or transaction is undone only once none of them
+ * can still run. Written out, as replay runs it for every payload: Promise.allSettled's result
+ * objects cost it a few per cent.
+ */
+export function allSettled<T>(values: readonly Promise<T>[]): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    let left = values.length;
+    const out: T[] = new Array(left);
+    let failed: { error: unknown } | undefined;
+    const settle = () => {
+      if (--left === 0) failed ? reject(failed.error) : resolve(out);
+    };
+    if (left === 0) resolve(out);
+    values.forEach((value, i) =>
+      value.then(
+        (v) => {
+          out[i] = v;
+          settle();
+        },
+        (error: unknown) => {
+          failed ??= { error };
+          settle();
+        },
+      ),
+    );
+  });
+}

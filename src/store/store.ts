@@ -240,6 +240,8 @@ export class Store {
   savepoint<T>(fn: (tx: Store) => Promise<T>, rollback: RollbackWhen<T> = false): Promise<T> {
     const tx = this.tx;
     if (!tx) throw new Error("Store.savepoint() needs a transaction");
+    // Replay takes this path once a payload: without a rollback to ask for, nothing to wrap.
+    if (rollback === false) return tx.savepoint(() => fn(this));
     return runUndoable((body) => tx.savepoint(body), () => fn(this), rollback);
   }
 

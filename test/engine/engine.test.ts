@@ -46,9 +46,9 @@ describe("outcomes (behaviour.md section 1), in memory", () => {
     expect(ignored).toEqual({ changes: [], notes: ["no linked issue for 404"] });
   });
 
-  it("1.1 a write failing halfway through a payload throws out of the engine, so the caller's one transaction undoes all of it", async () => {
+  it("1.1 a failing write throws out of the engine, so the caller's one transaction undoes all of the payload", async () => {
     const { port, vsts } = setup();
-    port.setStatus = async () => {
+    port.write = async () => {
       throw new Error("disk full");
     };
     await expect(vsts(assign("5", chuck.email), status("5", "Closed"))).rejects.toThrow("disk full");
@@ -81,14 +81,14 @@ describe("inbound assignee (behaviour.md section 4), in memory", () => {
     const r = await vsts(assign("5", jane.email));
     expect(r.changes.map((c) => c.issue)).toEqual(["BACKEND-1"]);
     expect(r.notes).toEqual(["inbound assignee sync is off for globex"]);
-    expect(port.issue("OPS-1").assignee).toBeNull();
+    expect(port.state("OPS-1").assignee).toBeNull();
   });
 
   it("4.2 affects only the issues linked to the external issue; none linked is 'no linked issue'", async () => {
     const { port, jira } = setup();
     expect(await jira(assign("PRJA-99", jane.email))).toEqual({ changes: [], notes: ["no linked issue for PRJA-99"] });
     expect((await jira(assign("PRJA-37", jane.email))).changes.map((c) => c.issue)).toEqual(["BACKEND-2", "WEB-1"]);
-    expect(port.issue("BACKEND-1").assignee).toBe(jamal.email);
+    expect(port.state("BACKEND-1").assignee).toBe(jamal.email);
   });
 
   it("4.2 affects no issue when every linked one is in an organization that does not take part", async () => {
@@ -106,13 +106,13 @@ describe("inbound assignee (behaviour.md section 4), in memory", () => {
     const r = await jira(assign("PRJA-37", null));
     expect(r.changes.map(shownChange)).toEqual([{ issue: "WEB-1", field: "assignee", from: bob.email, to: null }]);
     expect(port.activity.map((a) => a.kind)).toEqual(["unassigned"]);
-    expect(port.issue("WEB-1").assignee).toBeNull();
+    expect(port.state("WEB-1").assignee).toBeNull();
   });
 
   it("4.4 assigns a verified member of the issue's project", async () => {
     const { port, vsts } = setup();
     expect((await vsts(assign("5", chuck.email))).changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "assignee", from: jamal.email, to: chuck.email }]);
-    expect(port.issue("BACKEND-1").assignee).toBe(chuck.email);
+    expect(port.state("BACKEND-1").assignee).toBe(chuck.email);
   });
 
   it("4.4 leaves the issue as it is for an unverified user, an unknown one, and a verified one outside the project", async () => {
@@ -120,7 +120,7 @@ describe("inbound assignee (behaviour.md section 4), in memory", () => {
     for (const email of [mallory.email, "nobody@example.com", bob.email]) {
       expect((await vsts(assign("5", email))).notes, email).toContain(`no verified member ${email} in project backend`);
     }
-    expect(port.issue("BACKEND-1").assignee).toBe(jamal.email);
+    expect(port.state("BACKEND-1").assignee).toBe(jamal.email);
     expect(port.writes).toEqual([]);
   });
 
@@ -130,7 +130,7 @@ describe("inbound assignee (behaviour.md section 4), in memory", () => {
     const r = await jira(assign("PRJA-37", bob.email));
     expect(r.changes.map(shownChange)).toEqual([{ issue: "WEB-1", field: "assignee", from: null, to: bob.email }]);
     expect(r.notes).toEqual([`no verified member ${bob.email} in project backend`]);
-    expect(port.issue("BACKEND-2").assignee).toBeNull();
+    expect(port.state("BACKEND-2").assignee).toBeNull();
   });
 });
 
@@ -140,7 +140,7 @@ describe("inbound status (behaviour.md section 5), in memory", () => {
     const r = await vsts(status("5", "Closed"));
     expect(r.changes.map((c) => c.issue)).toEqual(["BACKEND-1"]);
     expect(r.notes).toEqual(["inbound status sync is off for globex"]);
-    expect(port.issue("OPS-1").status).toBe("unresolved");
+    expect(port.state("OPS-1").status).toBe("unresolved");
   });
 
   it("5.1 judges the status sync apart from the assignee sync of the same organization", async () => {
@@ -149,7 +149,7 @@ describe("inbound status (behaviour.md section 5), in memory", () => {
     });
     const r = await vsts(assign("5", chuck.email), status("5", "Closed"));
     expect(r.changes.map((c) => c.field)).toEqual(["assignee"]);
-    expect(port.issue("BACKEND-1")).toEqual({ status: "unresolved", assignee: chuck.email });
+    expect(port.state("BACKEND-1")).toEqual({ status: "unresolved", assignee: chuck.email });
   });
 
   it("5.2 changes nothing without a status mapping for the external project, and names it", async () => {
@@ -188,7 +188,7 @@ describe("inbound status (behaviour.md section 5), in memory", () => {
       d.issues.find((i) => i.id === "BACKEND-1")!.status = "resolved";
     });
     expect((await vsts({ ...status("5", "CustomState"), from: "Active" } as SyncEvent)).changes).toEqual([]);
-    expect(port.issue("BACKEND-1").status).toBe("resolved");
+    expect(port.state("BACKEND-1").status).toBe("resolved");
   });
 });
 
@@ -218,7 +218,7 @@ describe("order and revisions (behaviour.md 10.1-10.2), in memory", () => {
     const writes = port.writes.length;
     expect(await vsts(assign("5", jane.email, rev(7)))).toEqual({ changes: [], notes: ["stale: rev 7 after rev 9"] });
     expect(port.writes.length).toBe(writes);
-    expect(port.issue("BACKEND-1").assignee).toBe(chuck.email);
+    expect(port.state("BACKEND-1").assignee).toBe(chuck.email);
   });
 
   it("10.2 names Jira's two times for a stale Jira payload", async () => {
@@ -244,7 +244,7 @@ describe("order and revisions (behaviour.md 10.1-10.2), in memory", () => {
     const r = await vsts(assign("5", jane.email, rev(8)), status("5", "Closed", rev(8)));
     expect(r.changes.map(shownChange)).toEqual([{ issue: "BACKEND-1", field: "status", from: "unresolved", to: "resolved" }]);
     expect(r.notes).toContain("stale: rev 8 after rev 9");
-    expect(port.issue("BACKEND-1")).toEqual({ status: "resolved", assignee: chuck.email });
+    expect(port.state("BACKEND-1")).toEqual({ status: "resolved", assignee: chuck.email });
   });
 
   it("10.2 says a pair of stale revisions once for a payload refused on both fields", async () => {

@@ -1,12 +1,17 @@
+import type { LocalPort } from "../../src/engine/local.js";
 import type {
   ActivityRow,
   Change,
   IssueStatus,
   LinkedIssueRow,
   LinkedIssues,
+  Loaded,
+  Needs,
   StatusMapping,
   SyncPort,
   SyncSettingRow,
+  VerifiedUser,
+  Writes,
 } from "../../src/engine/types.js";
 import type { fullDataset } from "../world.js";
 
@@ -29,7 +34,7 @@ const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
  * a dataset in `hooksync import`'s shape (the world's), numbering rows in the order they come;
  * integrations are numbered 1, 2... and found by their externalId with integrationId().
  */
-export class MemoryPort implements SyncPort {
+export class MemoryPort implements SyncPort, LocalPort {
   readonly activity: ActivityRow[] = [];
   /** Every write through the port, in order: "assignee BACKEND-1", "status WEB-1", "revision 5 assignee 9"... */
   readonly writes: string[] = [];
@@ -78,7 +83,7 @@ export class MemoryPort implements SyncPort {
   }
 
   /** An issue's state as `hooksync issue list` shows it. */
-  issue(key: string): { status: IssueStatus; assignee: string | null } {
+  state(key: string): { status: IssueStatus; assignee: string | null } {
     const i = this.issues.get(key)!;
     return { status: i.status, assignee: this.emailOf(i.assigneeId) };
   }
@@ -90,7 +95,51 @@ export class MemoryPort implements SyncPort {
 
   // ---- SyncPort ----
 
-  async syncSettings(integrationId: number): Promise<SyncSettingRow[]> {
+  async load(integrationId: number, needs: Needs): Promise<Loaded> {
+    return {
+      settings: this.syncSettings(integrationId),
+      links: new Map(needs.externalKeys.map((key) => [key, this.linkedIssues(integrationId, key)])),
+      mappings: new Map(needs.externalProjects.map((project) => [project, this.mappings.get(`${integrationId}:${project}`)])),
+      users: new Map(needs.emails.map((email) => [email, this.verifiedUserNow(email)])),
+    };
+  }
+
+  async write(w: Writes): Promise<void> {
+    for (const change of w.issues) {
+      const i = this.byId(change.issueId);
+      if (change.assigneeId !== undefined) {
+        i.assigneeId = change.assigneeId;
+        this.writes.push(`assignee ${i.key}`);
+      }
+      if (change.status !== undefined) {
+        i.status = change.status;
+        this.writes.push(`status ${i.key}`);
+      }
+    }
+    for (const row of w.activity) {
+      this.activity.push(row);
+      this.writes.push(`activity ${this.byId(row.issueId).key} ${row.kind}`);
+    }
+    for (const r of w.revisions) {
+      const key = `${r.integrationId}:${r.externalKey}:${r.field}`;
+      // Never lowers what is kept, as the store's upsert.
+      if (r.revision > (this.revisions.get(key) ?? -Infinity)) this.revisions.set(key, r.revision);
+      this.writes.push(`revision ${r.externalKey} ${r.field} ${r.revision}`);
+    }
+  }
+
+  // ---- LocalPort ----
+
+  async issue(key: string): Promise<LinkedIssueRow | undefined> {
+    const i = this.issues.get(key);
+    return i && this.row(i);
+  }
+
+  async verifiedUser(email: string): Promise<VerifiedUser | undefined> {
+    return this.verifiedUserNow(email);
+  }
+
+  private syncSettings(integrationId: number): SyncSettingRow[] {
     const integration = [...this.integrations.values()].find((g) => g.id === integrationId)!;
     return integration.organizations.map((organizationId) => {
       const s = this.settings.get(`${integrationId}:${organizationId}`);
@@ -99,54 +148,28 @@ export class MemoryPort implements SyncPort {
     });
   }
 
-  async linkedIssues(integrationId: number, externalKey: string, field: Field): Promise<LinkedIssues> {
+  /** Fresh rows each time, as the store reads them: the engine changes its copies as it decides. */
+  private linkedIssues(integrationId: number, externalKey: string): LinkedIssues {
     const issues: LinkedIssueRow[] = this.links
       .filter((l) => l.integrationId === integrationId && l.externalKey === externalKey)
-      .map((l) => [...this.issues.values()].find((i) => i.id === l.issueId)!)
+      .map((l) => this.byId(l.issueId))
       .sort((a, b) => a.key.localeCompare(b.key))
-      .map((i) => {
-        const [project, p] = [...this.projects].find(([, p]) => p.id === i.projectId)!;
-        return { issueId: i.id, key: i.key, projectId: i.projectId, project, organizationId: p.organizationId, status: i.status, assigneeId: i.assigneeId, assigneeEmail: this.emailOf(i.assigneeId) };
-      });
-    // The store reads the revision on the links' rows: with no linked issue there is none.
-    return { issues, revision: issues.length ? this.kept(integrationId, externalKey, field) : null };
+      .map((i) => this.row(i));
+    // The store reads the revisions on the links' rows: with no linked issue there are none.
+    const kept = (field: Field) => (issues.length ? this.kept(integrationId, externalKey, field) : null);
+    return { issues, revisions: { assignee: kept("assignee"), status: kept("status") } };
   }
 
-  async statusMapping(integrationId: number, externalProject: string): Promise<StatusMapping | undefined> {
-    return this.mappings.get(`${integrationId}:${externalProject}`);
+  private row(i: Issue): LinkedIssueRow {
+    const [project, p] = [...this.projects].find(([, p]) => p.id === i.projectId)!;
+    return { issueId: i.id, key: i.key, projectId: i.projectId, project, organizationId: p.organizationId, status: i.status, assigneeId: i.assigneeId, assigneeEmail: this.emailOf(i.assigneeId) };
   }
 
-  async verifiedUser(email: string): Promise<{ id: number; email: string } | undefined> {
+  private verifiedUserNow(email: string): VerifiedUser | undefined {
     const u = this.users.get(email);
-    return u?.verified ? { id: u.id, email: u.email } : undefined;
-  }
-
-  async isProjectMember(userId: number, organizationId: number, projectId: number): Promise<boolean> {
-    return this.memberships.has(`${userId}:org${organizationId}`) && this.memberships.has(`${userId}:project${projectId}`);
-  }
-
-  async setAssignee(issueId: number, userId: number | null): Promise<void> {
-    const i = this.byId(issueId);
-    i.assigneeId = userId;
-    this.writes.push(`assignee ${i.key}`);
-  }
-
-  async setStatus(issueId: number, status: IssueStatus): Promise<void> {
-    const i = this.byId(issueId);
-    i.status = status;
-    this.writes.push(`status ${i.key}`);
-  }
-
-  async addActivity(row: ActivityRow): Promise<void> {
-    this.activity.push(row);
-    this.writes.push(`activity ${this.byId(row.issueId).key} ${row.kind}`);
-  }
-
-  async keepRevision(integrationId: number, externalKey: string, field: Field, revision: number): Promise<void> {
-    const key = `${integrationId}:${externalKey}:${field}`;
-    // Never lowers what is kept, as the store's upsert.
-    if (revision > (this.revisions.get(key) ?? -Infinity)) this.revisions.set(key, revision);
-    this.writes.push(`revision ${externalKey} ${field} ${revision}`);
+    if (!u?.verified) return undefined;
+    const projects = [...this.projects.values()].filter((p) => this.memberships.has(`${u.id}:org${p.organizationId}`) && this.memberships.has(`${u.id}:project${p.id}`));
+    return { id: u.id, email: u.email, projects: new Set(projects.map((p) => p.id)) };
   }
 
   private byId(issueId: number): Issue {

@@ -29,7 +29,7 @@ const reads = async (s: Store) => ({
   only: (await s.integrations.onlyOf("vsts"))?.externalId,
   assignee: (await s.sync.syncSettings(1))[0]?.inboundAssignee,
   user: (await s.sync.verifiedUser("jane@example.com"))?.id,
-  member: await s.sync.isProjectMember(1, 1, 1),
+  member: (await s.sync.verifiedUser("jane@example.com"))?.projects.has(1) ?? false,
 });
 
 describe.each(backends)("configuration reads while applying payloads on %s", (backend) => {
