@@ -33,7 +33,7 @@ export async function oldDeliveries(db: string) {
   const record = async (scope: Store, repo: DeliveriesRepo, at: Date, o: AddOptions) => {
     const { outcome = "ignored", ...end } = o.end ?? {};
     const body = o.body ?? Buffer.from('{"eventType":"workitem.updated"}');
-    const id = await repo.record({
+    const recorded = await repo.record({
       receivedAt: at.toISOString(),
       source: "serve",
       route: "/hooks/vsts",
@@ -53,6 +53,8 @@ export async function oldDeliveries(db: string) {
       ...end,
       outcome,
     });
+    // Its identity is null: it claims none, so it is always written.
+    const id = (recorded as { id: number }).id;
     if (o.activity) await scope.sql.run(ADD_ACTIVITY, [id + 1, id, at.toISOString()]);
     return id;
   };

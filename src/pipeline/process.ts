@@ -6,10 +6,10 @@ import type { Store } from "../store/store.js";
 import { type Delivery, type Outcome, type PipelineOptions, unwrapEnvelope } from "./delivery.js";
 import { resolveIntegration } from "./resolve-integration.js";
 
-/** Serve's hook to record the delivery in the same transaction as its changes (rule 6.1). */
+/** Serve's delivery, recorded in the same transaction as its changes (rule 6.1): its row's id, and how its outcome is written. */
 export interface DeliveryRecorder {
-  begin(tx: Store): Promise<number>;
-  finish(tx: Store, id: number, outcome: Outcome): Promise<void>;
+  id: number;
+  finish(tx: Store, outcome: Outcome): Promise<void>;
 }
 
 /**
@@ -24,9 +24,8 @@ export function processDelivery(
   recorder?: DeliveryRecorder,
 ): Promise<Outcome> {
   return store.inTransaction(async (tx) => {
-    const deliveryId = recorder ? await recorder.begin(tx) : null;
-    const outcome = await decide(tx, delivery, opts, at, deliveryId);
-    if (recorder && deliveryId !== null) await recorder.finish(tx, deliveryId, outcome);
+    const outcome = await decide(tx, delivery, opts, at, recorder?.id ?? null);
+    if (recorder) await recorder.finish(tx, outcome);
     return outcome;
   }, opts.dryRun ?? false);
 }

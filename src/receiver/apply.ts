@@ -146,30 +146,44 @@ export class DeliveryApplier {
     const deliveries = tx.deliveries;
     const turn = start.externalKey ?? start.identity;
     if (turn !== null) await deliveries.lockJudging(start.provider!, integration.id, turn);
-    const earlier = start.identity ? await deliveries.appliedBefore(start.provider!, integration.id, start.identity) : undefined;
-    if (earlier !== undefined) return this.decided(tx, start, integration, "ignored", `redelivery of delivery ${earlier}`);
     if (waiting !== undefined) return this.decided(tx, start, integration, "pending", waiting);
     const first = start.externalKey === null ? undefined : await deliveries.pendingFor(integration.id, start.externalKey);
     if (first !== undefined) return this.decided(tx, start, integration, "pending", `waiting for delivery ${first} of the same issue`);
     return this.apply(tx, delivery, start, integration);
   }
 
+  /** One row; a pending delivery's row claims its identity, and is a redelivery when another holds it (rule 6.2). */
   private async decided(tx: Store, start: DeliveryStart, integration: IntegrationRow | null, outcome: DeliveryOutcome, reason: string, status: number | null = verdictOf(outcome)): Promise<Answer> {
     const end = { integrationId: integration?.id ?? null, event: null, verdict: status, outcome, reason, changes: [] };
-    return { status, outcome, reason, delivery: await tx.deliveries.record({ ...start, ...end }) };
+    const recorded = await tx.deliveries.record({ ...start, ...end });
+    if ("held" in recorded) return this.redelivery(tx, start, integration!, recorded.held);
+    return { status, outcome, reason, delivery: recorded.id };
   }
 
-  /** Through the one pipeline; the delivery row and its changes in one transaction (rule 6.1). */
+  private redelivery(tx: Store, start: DeliveryStart, integration: IntegrationRow, of: number): Promise<Answer> {
+    return this.decided(tx, start, integration, "ignored", `redelivery of delivery ${of}`);
+  }
+
+  /**
+   * Through the one pipeline; the delivery row and its changes in one transaction (rule 6.1). Its
+   * row is written first, claiming its identity: a redelivery of one applied or pending is not
+   * applied again.
+   */
   private async apply(tx: Store, delivery: Delivery, start: DeliveryStart, integration: IntegrationRow, pendingId?: number): Promise<Answer> {
-    let id = pendingId ?? 0;
+    let id = pendingId;
+    if (id === undefined) {
+      const begun = await tx.deliveries.begin(start, integration.id);
+      if ("held" in begun) return this.redelivery(tx, start, integration, begun.held);
+      id = begun.id;
+    }
     const resolved = { ...delivery, resolved: integration };
     const outcome = await processDelivery(tx, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
-      begin: async (scope) => pendingId ?? (id = await scope.deliveries.begin(start)),
+      id,
       // The authenticated integration, even when the pipeline rejected the payload before naming
       // one: replay --delivery tells verified deliveries by it. A pending one keeps the 202 it got.
-      finish: (scope, deliveryId, o) =>
+      finish: (scope, o) =>
         scope.deliveries.finish(
-          deliveryId,
+          id,
           { integrationId: integration.id, event: o.event, verdict: pendingId ? 202 : verdictOf(o.outcome), outcome: o.outcome, reason: o.reason, changes: o.changes },
           pendingId ? null : start.body,
         ),

@@ -5,6 +5,9 @@ import type { Sql } from "./sql.js";
 
 export type DeliveryOutcome = "applied" | "ignored" | "rejected" | "pending";
 
+/** A delivery's row written (its id), or not: held, the delivery holding its identity (rule 6.2). */
+export type Recorded = { id: number } | { held: number };
+
 /** What serve knows about a request before the pipeline has looked at it. */
 export interface DeliveryStart {
   receivedAt: string;
@@ -82,20 +85,21 @@ export const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 // transaction, so no reader ever sees it.
 const UNFINISHED: DeliveryEnd = { integrationId: null, event: null, verdict: null, outcome: "rejected", reason: null, changes: [] };
 
+// A row claims its identity (rule 6.2) while it is applied or pending, and begin() claims it at
+// once: a unique index lets one row of an integration hold an identity, so a second insert claiming
+// it writes nothing (on PostgreSQL, it first waits for the holder's transaction to end).
 const INSERT = `
-  INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, external_key, event, headers, body, body_size, body_sha256, verdict, outcome, reason, changes)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (id) DO NOTHING`;
+  INSERT INTO deliveries (id, received_at, source, route, provider, integration_id, identity, external_key, event, headers, body, body_size, body_sha256, verdict, outcome, reason, changes, claim)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO NOTHING`;
+const HOLDER = `SELECT id FROM deliveries WHERE provider = ? AND integration_id = ? AND claim = ?`;
+// An outcome other than applied or pending lets the identity go: its redelivery is judged again.
 const UPDATE = `
-  UPDATE deliveries SET integration_id = ?, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = coalesce(?, body)
+  UPDATE deliveries SET integration_id = ?, event = ?, verdict = ?, outcome = ?, reason = ?, changes = ?, body = coalesce(?, body),
+    claim = CASE WHEN ? IN ('applied', 'pending') THEN claim END
   WHERE id = ?`;
 // Advisory locks live for the transaction; the integration and hashtext of provider:key name one.
 const LOCK_JUDGING = `SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?)) AS locked`;
-// A pending delivery counts as received: its redelivery must not be applied beside it.
-const APPLIED = `
-  SELECT id FROM deliveries
-  WHERE provider = ? AND identity = ? AND integration_id = ? AND outcome IN ('applied', 'pending')
-  ORDER BY id LIMIT 1`;
 // Newest last; the limit keeps the newest N. PostgreSQL before 16 wants the subquery named.
 const LISTED = `
   SELECT * FROM (SELECT ${VIEW}
@@ -122,28 +126,41 @@ export class DeliveriesRepo {
    * The body is written by finish() only: an UPDATE rewrites the whole record, overflow pages
    * and all, so a body inserted here would be written to the WAL twice per delivery.
    */
-  begin(d: DeliveryStart): Promise<number> {
-    return this.record({ ...d, ...UNFINISHED, body: null });
+  /**
+   * The row of a delivery about to be applied, claiming its identity; its outcome is written by
+   * finish() in the same transaction, so no reader sees it unfinished. held: another applied or
+   * pending delivery holds the identity (rule 6.2), and nothing was written.
+   */
+  begin(d: DeliveryStart, integrationId: number): Promise<Recorded> {
+    return this.insert({ ...d, ...UNFINISHED, integrationId, body: null }, true);
   }
 
-  /** Completes a row; a null body keeps the one stored (a pending delivery applied later). */
   async finish(id: number, e: DeliveryEnd, body: Buffer | null): Promise<void> {
-    await this.sql.run(UPDATE, [e.integrationId, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, id]);
+    await this.sql.run(UPDATE, [e.integrationId, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, e.outcome, id]);
   }
 
-  /** A delivery decided at once (refused, a redelivery, pending): one row, nothing else written. */
-  record(d: DeliveryStart & DeliveryEnd): Promise<number> {
+  /** A delivery decided at once (refused, a redelivery, pending): one row, nothing else written; a pending one claims its identity. */
+  record(d: DeliveryStart & DeliveryEnd): Promise<Recorded> {
+    return this.insert(d, d.outcome === "pending");
+  }
+
+  private async insert(d: DeliveryStart & DeliveryEnd, claims: boolean): Promise<Recorded> {
     const headers = JSON.stringify(d.headers);
     const changes = JSON.stringify(d.changes);
-    return insertWithId(this.ids, "delivery", (id) =>
-      this.sql.run(INSERT, [
+    const claim = claims && d.provider !== null && d.integrationId !== null ? d.identity : null;
+    let held: number | undefined;
+    const id = await insertWithId(this.ids, "delivery", async (id) => {
+      const written = await this.sql.run(INSERT, [
         id, d.receivedAt, d.source, d.route, d.provider, d.integrationId, d.identity, d.externalKey, d.event, headers,
-        d.body, d.bodySize, d.bodySha256, d.verdict, d.outcome, d.reason, changes,
-      ]),
-    );
+        d.body, d.bodySize, d.bodySha256, d.verdict, d.outcome, d.reason, changes, claim,
+      ]);
+      // Nothing written: the id was taken, or the claim is held; a held claim ends the tries.
+      if (written === 0 && claim !== null) held = (await this.sql.get<{ id: number }>(HOLDER, [d.provider, d.integrationId, claim]))?.id;
+      return held === undefined ? written : 1;
+    });
+    return held === undefined ? { id } : { held };
   }
 
-  /** Rule 6.2: the first applied (or pending) delivery of this integration with the same identity. */
   /**
    * Holds, until this transaction ends, the right to judge deliveries of one external issue (or,
    * without one, of one notification): the redelivery check, the pending check, the revision guard
@@ -154,9 +171,6 @@ export class DeliveriesRepo {
     if (this.sql.dialect === "postgres") await this.sql.get(LOCK_JUDGING, [integrationId, `${provider}:${key}`]);
   }
 
-  async appliedBefore(provider: ProviderName, integrationId: number, identity: string): Promise<number | undefined> {
-    return (await this.sql.get<{ id: number }>(APPLIED, [provider, identity, integrationId]))?.id;
-  }
 
   /** Rule 10.4: the oldest delivery still pending for this external issue, which a later one must wait for. */
   async pendingFor(integrationId: number, externalKey: string): Promise<number | undefined> {

@@ -297,7 +297,28 @@ CREATE TABLE jira_webhook_auth (
 ALTER TABLE status_mappings ADD COLUMN fetched TEXT;
 `,
   },
+  {
+    version: 5,
+    name: "redelivery claims",
+    sql: redeliveryClaims("TEXT"),
+  },
 ];
+
+/** Migration 5, on both backends, with the text type of each. */
+export function redeliveryClaims(text: string): string {
+  return `
+-- Rule 6.2 by a unique index: an applied or pending delivery claims its identity in claim, and one
+-- row of an integration holds it; the first of any such rows already there takes it.
+ALTER TABLE deliveries ADD COLUMN claim ${text};
+UPDATE deliveries SET claim = identity WHERE id IN (
+  SELECT MIN(id) FROM deliveries
+  WHERE identity IS NOT NULL AND provider IS NOT NULL AND integration_id IS NOT NULL AND outcome IN ('applied', 'pending')
+  GROUP BY provider, integration_id, identity);
+CREATE UNIQUE INDEX deliveries_claim ON deliveries(provider, integration_id, claim) WHERE claim IS NOT NULL;
+-- The redelivery check read it; the claim's index answers now.
+DROP INDEX deliveries_identity;
+`;
+}
 
 /** The schema version this hooksync brings a store to, on either backend (pg-migrations.ts follows this numbering). */
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -1,4 +1,4 @@
-import { migrations as sqliteMigrations } from "./migrations.js";
+import { redeliveryClaims, migrations as sqliteMigrations } from "./migrations.js";
 
 /**
  * PostgreSQL's migrations, numbered as SQLite's: a store at version N has the same tables, columns
@@ -231,6 +231,7 @@ CREATE TABLE jira_webhook_auth (
 );
 `,
   },
+  { version: 5, covers: [5], sql: redeliveryClaims(T) },
 ];
 
 /** The name SQLite's migration of that version has: schema_migrations reads the same on both. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DeliveryEnd, DeliveryStart } from "../../src/store/deliveries-repo.js";
+import type { DeliveryEnd, DeliveryStart, Recorded } from "../../src/store/deliveries-repo.js";
 import type { Store } from "../../src/store/store.js";
 import { backends, type BackendName, storeTargets } from "../pg.js";
 
@@ -23,8 +23,13 @@ const start = (over: Partial<DeliveryStart> = {}): DeliveryStart => ({
   bodySha256: null,
   ...over,
 });
+/** The id of a row written; a held claim fails the test. */
+const idOf = (r: Recorded): number => {
+  if ("held" in r) throw new Error(`the identity is held by delivery ${r.held}`);
+  return r.id;
+};
 /** One delivery recorded, in a transaction of its own: ids are made inside one only (its id lease prepared as it began). */
-const record = (s: Store, d: DeliveryStart & DeliveryEnd) => s.inTransaction((tx) => tx.deliveries.record(d));
+const record = async (s: Store, d: DeliveryStart & DeliveryEnd) => idOf(await s.inTransaction((tx) => tx.deliveries.record(d)));
 const COLL = 1;
 const JIRA = 2;
 const done = { event: "workitem.updated", verdict: 200, reason: null, changes: [{ issue: "A-1", field: "assignee" as const, from: null, to: "a@b.c" }] };
@@ -33,7 +38,7 @@ describe.each(backends)("DeliveriesRepo on %s", (backend) => {
   it("begins a row in a transaction and finishes it with the outcome", async () => {
     const s = await store(backend);
     const id = await s.inTransaction(async (tx) => {
-      const id = await tx.deliveries.begin(start());
+      const id = idOf(await tx.deliveries.begin(start(), COLL));
       await tx.deliveries.finish(id, { ...done, integrationId: COLL, outcome: "applied" }, Buffer.from("{}"));
       return id;
     });
@@ -55,16 +60,51 @@ describe.each(backends)("DeliveriesRepo on %s", (backend) => {
     });
   });
 
-  it("finds an applied delivery by provider, integration and identity only", async () => {
+  it("6.2 an applied delivery holds its identity: another claiming it writes nothing and is told which holds it; another integration's or provider's is free", async () => {
     const s = await store(backend);
-    const ignored = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "ignored" });
-    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBeUndefined();
-    const applied = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "applied" });
-    await record(s, { ...start(), ...done, integrationId: COLL, outcome: "applied" });
-    expect(ignored).toBeLessThan(applied);
-    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(applied);
-    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:2")).toBeUndefined();
-    expect(await s.deliveries.appliedBefore("jira", JIRA, "sub:1")).toBeUndefined();
+    const applied = await s.inTransaction(async (tx) => {
+      const id = idOf(await tx.deliveries.begin(start(), COLL));
+      await tx.deliveries.finish(id, { ...done, integrationId: COLL, outcome: "applied" }, null);
+      return id;
+    });
+    expect(await s.inTransaction((tx) => tx.deliveries.begin(start(), COLL))).toEqual({ held: applied });
+    expect(await s.inTransaction((tx) => tx.deliveries.record({ ...start(), ...done, integrationId: COLL, outcome: "pending" }))).toEqual({ held: applied });
+    // Rows that do not claim it are written beside it: a redelivery is recorded too.
+    await record(s, { ...start(), ...done, integrationId: COLL, outcome: "ignored" });
+    await s.inTransaction(async (tx) => idOf(await tx.deliveries.begin(start({ identity: "sub:2" }), COLL)));
+    await s.inTransaction(async (tx) => idOf(await tx.deliveries.begin(start(), JIRA)));
+    await s.inTransaction(async (tx) => idOf(await tx.deliveries.begin(start({ provider: "jira" }), COLL)));
+    expect((await s.deliveries.list()).length).toBe(5);
+  });
+
+  it("6.2 a pending delivery holds its identity; one that ends ignored or rejected lets it go", async () => {
+    const s = await store(backend);
+    const pending = await record(s, { ...start(), ...done, integrationId: COLL, outcome: "pending" });
+    expect(await s.inTransaction((tx) => tx.deliveries.begin(start(), COLL))).toEqual({ held: pending });
+    await s.inTransaction((tx) => tx.deliveries.finish(pending, { ...done, integrationId: COLL, outcome: "ignored" }, null));
+    const next = await s.inTransaction(async (tx) => {
+      const id = idOf(await tx.deliveries.begin(start(), COLL));
+      await tx.deliveries.finish(id, { ...done, integrationId: COLL, outcome: "rejected" }, null);
+      return id;
+    });
+    expect(next).toBeGreaterThan(pending);
+    await s.inTransaction(async (tx) => idOf(await tx.deliveries.begin(start(), COLL)));
+  });
+
+  it("6.2 two transactions claiming one identity at once: one row holds it, the other is told which (unique index, not a read)", async () => {
+    const s = await store(backend);
+    // On PostgreSQL the second insert waits for the first transaction, then finds the claim held;
+    // on SQLite the transactions take turns.
+    const claim = () =>
+      s.inTransaction(async (tx) => {
+        const r = await tx.deliveries.begin(start(), COLL);
+        if ("id" in r) await tx.deliveries.finish(r.id, { ...done, integrationId: COLL, outcome: "applied" }, null);
+        return r;
+      });
+    const results = await Promise.all([claim(), claim()]);
+    const won = results.filter((r) => "id" in r);
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => "held" in r)).toEqual([{ held: (won[0] as { id: number }).id }]);
   });
 
   it("records a refused delivery with no integration and no body", async () => {
@@ -102,11 +142,5 @@ describe.each(backends)("DeliveriesRepo on %s", (backend) => {
     expect((await s.deliveries.get(a))!.body).toEqual(Buffer.from("{}"));
     expect(await s.deliveries.pendingFor(COLL, "5")).toBe(c);
     expect((await s.deliveries.list({ pending: true })).map((d) => d.id)).toEqual([b, c]);
-  });
-
-  it("counts a pending delivery as received: its redelivery is not applied beside it", async () => {
-    const s = await store(backend);
-    const pending = await record(s, { ...start(), ...done, integrationId: COLL, verdict: 202, outcome: "pending", reason: "waiting" });
-    expect(await s.deliveries.appliedBefore("vsts", COLL, "sub:1")).toBe(pending);
   });
 });
