@@ -51,6 +51,13 @@ function unavailable(location: string, err: unknown): StoreUnavailableError {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
 
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): a payload quoting one (an event type, a
+ * key, a title) would make every write of it fail, and serve answer 503 to it forever. It is
+ * written as U+FFFD, the character that stands for one that cannot be kept.
+ */
+const storable = (v: SqlValue): SqlValue => (typeof v === "string" && v.includes("\0") ? v.replaceAll("\0", "\uFFFD") : v);
+
 class PgScope implements Sql {
   readonly dialect = "postgres" as const;
 
@@ -62,7 +69,7 @@ class PgScope implements Sql {
   protected async query<T>(text: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
     try {
       const { name, text: translated } = pgText(text);
-      return await this.conn.query<T & pg.QueryResultRow>({ name, text: translated, values: params as unknown[] });
+      return await this.conn.query<T & pg.QueryResultRow>({ name, text: translated, values: params.map(storable) });
     } catch (err) {
       throw asStoreError(this.location, err);
     }

@@ -100,6 +100,19 @@ describe.each(backends)("on %s", (backend) => {
       expect((await r.rawDeliveries())[0]!.body!.equals(VSTS_UPDATED)).toBe(true);
     });
 
+    it("records and answers a payload quoting U+0000, which PostgreSQL keeps as U+FFFD: never a 503 the tracker would retry forever", async () => {
+      const w = await freshWorld();
+      const r = await receiver(w.db);
+      const payload = JSON.parse(VSTS_UPDATED.toString("utf8"));
+      payload.eventType = "workitem.updated\u0000x";
+      const res = await r.postVsts(Buffer.from(JSON.stringify(payload)));
+      expect(res.status).toBe(200);
+      const [d] = await r.store.deliveries.list();
+      const kept = backend === "postgres" ? "workitem.updated\uFFFDx" : "workitem.updated\u0000x";
+      expect(d).toMatchObject({ id: res.body.delivery, event: kept, outcome: "ignored" });
+      expect(d!.reason).toContain(kept);
+    });
+
     it("accepts the header name in any case", async () => {
       const w = await freshWorld();
       const r = await receiver(w.db);
