@@ -1,7 +1,7 @@
 // The floor for replay into PostgreSQL: the reads and writes of the SQLite floor (floor.js), run
 // with `pg` directly: one client, the same statements with $n placeholders, JSON.parse and
 // hand-picked fields, no CLI, no schema, no pipeline. Its transactions are the CLI's: replay reads
-// its input 256 KiB at a time and applies the payloads each read completed in one transaction
+// its input 1 MiB at a time and applies the payloads each read completed in one transaction
 // (src/pipeline/replay.ts, process.ts), so this floor does the same, which is what makes the
 // ratio compare like with like (on PostgreSQL every COMMIT waits for the server's disk). Inside a
 // transaction the CLI reads an integration, its sync settings and a status mapping once (its
@@ -11,10 +11,10 @@ import pg from "pg";
 import { createReadStream } from "node:fs";
 import { DURABLE, types } from "./pg.js";
 
-/** The input in the CLI's batches: the complete lines of each 256 KiB read (src/pipeline/input-sources.ts). */
+/** The input in the CLI's batches: the complete lines of each 1 MiB read (src/pipeline/input-sources.ts). */
 async function* batches(path) {
   let rest = "";
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, encoding: "utf8" })) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, encoding: "utf8" })) {
     const lines = (rest + chunk).split("\n");
     rest = lines.pop();
     const batch = lines.filter((l) => l);

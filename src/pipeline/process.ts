@@ -16,18 +16,18 @@ export interface DeliveryRecorder {
  * The one pipeline: envelope -> provider -> parse -> integration -> engine, in one transaction.
  * serve, replay and simulate differ only in where the Delivery comes from.
  */
-export function processDelivery(
-  store: Store,
-  delivery: Delivery,
-  opts: PipelineOptions,
-  at: string,
-  recorder?: DeliveryRecorder,
-): Promise<Outcome> {
-  return store.inTransaction(async (tx) => {
-    const outcome = await decide(tx, delivery, opts, at, recorder?.id ?? null);
-    if (recorder) await recorder.finish(tx, outcome);
-    return outcome;
-  }, opts.dryRun ?? false);
+export function processDelivery(store: Store, delivery: Delivery, opts: PipelineOptions, at: string): Promise<Outcome> {
+  return store.inTransaction((tx) => decide(tx, delivery, opts, at, null), opts.dryRun ?? false);
+}
+
+/**
+ * The pipeline for serve, in the transaction the receiver gives it (its own on PostgreSQL, a
+ * savepoint of the batch's on SQLite), the delivery recorded with its outcome in it (rule 6.1).
+ */
+export async function processRecorded(tx: Store, delivery: Delivery, opts: PipelineOptions, at: string, recorder: DeliveryRecorder): Promise<Outcome> {
+  const outcome = await decide(tx, delivery, opts, at, recorder.id);
+  await recorder.finish(tx, outcome);
+  return outcome;
 }
 
 /**

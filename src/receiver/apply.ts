@@ -1,7 +1,7 @@
 import type { Delivery } from "../pipeline/delivery.js";
 import { needsLookup } from "../pipeline/enrich.js";
 import { decodeJson } from "../pipeline/inputs.js";
-import { processDelivery } from "../pipeline/process.js";
+import { processRecorded } from "../pipeline/process.js";
 import { providers } from "../providers/registry.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { DeliveryOutcome, DeliveryStart, PendingDelivery } from "../store/deliveries-repo.js";
@@ -177,7 +177,7 @@ export class DeliveryApplier {
       id = begun.id;
     }
     const resolved = { ...delivery, resolved: integration };
-    const outcome = await processDelivery(tx, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
+    const outcome = await processRecorded(tx, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
       id,
       // The authenticated integration, even when the pipeline rejected the payload before naming
       // one: replay --delivery tells verified deliveries by it. A pending one keeps the 202 it got.

@@ -104,7 +104,8 @@ export class DeliveryQueue {
           const out: Result[] = [];
           for (const { write } of batch) {
             try {
-              out.push({ ok: true, value: await write(tx) });
+              // A savepoint each: a write that fails leaves nothing of itself in the batch.
+              out.push({ ok: true, value: await tx.savepoint(() => write(tx)) });
             } catch (error) {
               if (!tx.transactionOpen) throw error;
               out.push({ ok: false, error });
