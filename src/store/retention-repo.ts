@@ -1,5 +1,5 @@
 import { FAILED } from "./deliveries-repo.js";
-import type { Sql } from "./sql.js";
+import type { Dialect, Sql } from "./sql.js";
 
 /** What one batch did. */
 export interface PruneBatch {
@@ -30,10 +30,12 @@ const DELETE = 1;
 const STRIP = 2;
 
 /**
- * Rows read per statement. A batch stops at its byte budget, and the rest of the page it stopped
- * in was read for nothing (see WINDOW): a few rows, not a batch's worth.
+ * Rows read per statement. On SQLite a batch stops at its byte budget, and the rest of the page it
+ * stopped in was read for nothing (see WINDOW): a few rows, not a batch's worth. PostgreSQL keeps
+ * a big body's size beside it (TOAST), so a page reads no body, and each statement is a round
+ * trip: a batch's worth at once.
  */
-const PAGE = 10;
+const PAGE: Record<Dialect, number> = { sqlite: 10, postgres: 1000 };
 
 // Pending deliveries wait to be applied; a stub is already as small as it gets. A delivery
 // that activity points at keeps its row (the activity names it) without body and headers.
@@ -45,8 +47,18 @@ const WINDOW = `
       WHEN EXISTS (SELECT 1 FROM activity a WHERE a.delivery_id = d.id) THEN ${STRIP}
       ELSE ${DELETE} END AS action
   FROM deliveries d WHERE id > ? AND id < ? ORDER BY id LIMIT ?`;
-const REMOVE = `DELETE FROM deliveries WHERE id = ?`;
-const STRIP_ROW = `UPDATE deliveries SET body = NULL, headers = '{}', pruned_at = ? WHERE id = ?`;
+/**
+ * The ids of a batch as one parameter, a JSON array, so a batch is one statement: on PostgreSQL a
+ * statement is a round trip, and a backlog of a million rows took one each. The dialects spell
+ * the array's rows differently; ids are below 2^53, exact in JSON.
+ */
+const IDS: Record<Dialect, string> = {
+  sqlite: `SELECT value FROM json_each(?)`,
+  postgres: `SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))`,
+};
+const withIds = (make: (ids: string) => string): Record<Dialect, string> => ({ sqlite: make(IDS.sqlite), postgres: make(IDS.postgres) });
+const REMOVE = withIds((ids) => `DELETE FROM deliveries WHERE id IN (${ids})`);
+const STRIP_ROWS = withIds((ids) => `UPDATE deliveries SET body = NULL, headers = '{}', pruned_at = ? WHERE id IN (${ids})`);
 
 /** Retention of the delivery log (issue 12 item 3); the caller gives each batch its transaction. */
 export class RetentionRepo {
@@ -59,7 +71,7 @@ export class RetentionRepo {
     const rows: { id: number; action: number }[] = [];
     let bytes = 0;
     for (let open = true; open && rows.length < limit.rows; ) {
-      const want = Math.min(PAGE, limit.rows - rows.length);
+      const want = Math.min(PAGE[this.sql.dialect], limit.rows - rows.length);
       const page = await this.sql.all<{ id: number; action: number; bytes: number | null }>(WINDOW, [
         rule.keepFailed ? 1 : 0,
         rows.at(-1)?.id ?? after,
@@ -76,16 +88,10 @@ export class RetentionRepo {
         }
       }
     }
-    const batch: PruneBatch = { deleted: 0, stripped: 0, last: rows.at(-1)?.id ?? after, more: rows.length === limit.rows || bytes >= limit.bytes };
-    for (const { id, action } of rows) {
-      if (action === DELETE) {
-        batch.deleted++;
-        if (!rule.dryRun) await this.sql.run(REMOVE, [id]);
-      } else if (action === STRIP) {
-        batch.stripped++;
-        if (!rule.dryRun) await this.sql.run(STRIP_ROW, [rule.prunedAt, id]);
-      }
-    }
-    return batch;
+    const deleted = rows.filter((r) => r.action === DELETE).map((r) => r.id);
+    const stripped = rows.filter((r) => r.action === STRIP).map((r) => r.id);
+    if (!rule.dryRun && deleted.length > 0) await this.sql.run(REMOVE[this.sql.dialect], [JSON.stringify(deleted)]);
+    if (!rule.dryRun && stripped.length > 0) await this.sql.run(STRIP_ROWS[this.sql.dialect], [rule.prunedAt, JSON.stringify(stripped)]);
+    return { deleted: deleted.length, stripped: stripped.length, last: rows.at(-1)?.id ?? after, more: rows.length === limit.rows || bytes >= limit.bytes };
   }
 }
