@@ -4,17 +4,13 @@ import { dirname, resolve } from "node:path";
 import { StoreError } from "../errors.js";
 import { latestVersion, migrations } from "./migrations.js";
 import { backUp, readOnlyDir, readOnlyFile } from "./store-file.js";
+import { needsUpgrade, newerStore, type UpgradeOptions } from "./upgrade.js";
 
 export type Db = Database.Database;
 
-export interface OpenOptions {
+/** mustExist also refuses a missing file. */
+export interface OpenOptions extends UpgradeOptions {
   readonly?: boolean;
-  /** Refuse a missing file (or one without hooksync's schema) instead of making a store there: only `init` creates one. */
-  mustExist?: boolean;
-  /** false: refuse a store at an older schema rather than migrate it (a read-only command without --migrate). */
-  migrate?: boolean;
-  /** Where a migration is announced (stderr in the CLI). */
-  log?: (line: string) => void;
 }
 
 export const BUSY_TIMEOUT_MS = 60_000;
@@ -25,12 +21,12 @@ export function isBusy(err: unknown): boolean {
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
-const noStore = (path: string, what: string) =>
-  new StoreError(`${what} ${resolve(path)}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path");
+const noStore = (path: string) =>
+  new StoreError(`no store at ${resolve(path)}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the path");
 
 export function openDb(path: string, opts: OpenOptions = {}): Db {
   const onDisk = path !== ":memory:";
-  if (onDisk && (opts.mustExist || opts.readonly) && !existsSync(path)) throw noStore(path, "no store at");
+  if (onDisk && (opts.mustExist || opts.readonly) && !existsSync(path)) throw noStore(path);
   if (onDisk && !opts.readonly) {
     // A directory without write access matters only when the file is still to be made there.
     const problem = readOnlyFile(path) ?? (existsSync(path) ? null : readOnlyDir(path));
@@ -103,31 +99,17 @@ const isReadOnlyError = (err: unknown): boolean => /^SQLITE_(READONLY|CANTOPEN|P
  */
 function upgrade(db: Db, path: string, opts: OpenOptions): void {
   const version = schemaVersion(db);
-  if (version === 0 && opts.mustExist && path !== ":memory:") throw noStore(path, "no hooksync schema in");
-  if (version > 0 && version < latestVersion) {
-    const copy = `${path}.bak-v${version}`;
-    if (opts.migrate === false) {
-      throw new StoreError(
-        `the store ${path} is at schema ${version} and this hooksync needs ${latestVersion}; a read-only command does not migrate it`,
-        `add --migrate, or run 'hooksync init'; a copy is kept at ${copy} and older hooksync versions cannot open the store afterwards`,
-      );
-    }
-    const slow = migrations.filter((m) => m.version > version && m.rebuilds).map((m) => m.version);
-    const note = slow.length ? `; schema ${slow.join(", ")} rebuilds tables, which takes a while on a big store` : "";
-    opts.log?.(`hooksync: migrating the store ${path} from schema ${version} to ${latestVersion} (a copy is kept at ${copy}${note})`);
-    backUp(db, copy);
-  }
+  const copy = `${path}.bak-v${version}`;
+  const slow = migrations.filter((m) => m.version > version && m.rebuilds).map((m) => m.version);
+  const note = slow.length ? `; schema ${slow.join(", ")} rebuilds tables, which takes a while on a big store` : "";
+  const terms = { location: path === ":memory:" ? path : resolve(path), named: "path", keep: `a copy is kept at ${copy} and `, kept: `a copy is kept at ${copy}${note}` };
+  if (needsUpgrade(version, { ...opts, mustExist: opts.mustExist && path !== ":memory:" }, terms) && version > 0) backUp(db, copy);
   migrate(db);
 }
 
 export function migrate(db: Db, now: () => Date = () => new Date()): number[] {
   const current = schemaVersion(db);
-  if (current > latestVersion) {
-    throw new StoreError(
-      `the store is at schema version ${current}, newer than this hooksync knows (${latestVersion})`,
-      "upgrade hooksync",
-    );
-  }
+  if (current > latestVersion) throw newerStore(current);
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;

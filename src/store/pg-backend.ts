@@ -1,6 +1,6 @@
 import pg from "pg";
 import { StoreError, StoreUnavailableError } from "../errors.js";
-import { latestVersion } from "./migrations.js";
+import { needsUpgrade } from "./upgrade.js";
 import type { StoreOptions } from "./open.js";
 import { migrationName, pgMigrations } from "./pg-migrations.js";
 import { pgText } from "./pg-sql-text.js";
@@ -268,20 +268,8 @@ export class PgBackend implements Backend {
    */
   private async upgrade(opts: PgOpenOptions): Promise<void> {
     const version = await this.schemaVersion();
-    if (version === latestVersion) return;
-    if (version === 0 && opts.mustExist) {
-      throw new StoreError(`no hooksync schema in ${this.location}`, "'hooksync init' creates one there, given the same --db / HOOKSYNC_DB; or fix the URL");
-    }
-    if (version > latestVersion) {
-      throw new StoreError(`the store is at schema version ${version}, newer than this hooksync knows (${latestVersion})`, "upgrade hooksync");
-    }
-    if (version > 0 && opts.migrate === false) {
-      throw new StoreError(
-        `the store ${this.location} is at schema ${version} and this hooksync needs ${latestVersion}; a read-only command does not migrate it`,
-        "add --migrate, or run 'hooksync init'; take a pg_dump first: older hooksync versions cannot use the store afterwards",
-      );
-    }
-    if (version > 0) opts.log?.(`hooksync: migrating the store ${this.location} from schema ${version} to ${latestVersion} (take a pg_dump first if you may go back)`);
+    const terms = { location: this.location, named: "URL", keep: "take a pg_dump first: ", kept: "take a pg_dump first if you may go back" };
+    if (!needsUpgrade(version, opts, terms)) return;
     await this.transaction(async (tx) => {
       await tx.run("SELECT pg_advisory_xact_lock(7406853, 1)");
       const now = await versionIn(tx);
