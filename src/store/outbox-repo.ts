@@ -1,7 +1,6 @@
 import type { Change } from "../engine/types.js";
 import type { ProviderName } from "../providers/types.js";
 import { insertWithId, type SnowflakeIds } from "./ids.js";
-import type { ReadMemo } from "./read-memo.js";
 import type { Dialect, Sql } from "./sql.js";
 
 export type OutboxKind = "assignee" | "status" | "discord";
@@ -139,18 +138,26 @@ const claimNextText = (dialect: Dialect, due: boolean, skipped: number): string 
 };
 
 const SUPERSEDE = `DELETE FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done'`;
-// The issue's links whose organization pushes this field to that integration, the origin left out
-// (IS DISTINCT FROM: a change from the CLI, origin null, leaves none out).
-const TARGETS = `
-  SELECT l.integration_id AS integrationId, l.external_key AS externalKey
-  FROM issues i
-  JOIN projects p ON p.id = i.project_id
-  JOIN links l ON l.issue_id = i.id
-  JOIN integration_organizations io ON io.integration_id = l.integration_id AND io.organization_id = p.organization_id
-  JOIN sync_settings s ON s.integration_id = l.integration_id AND s.organization_id = p.organization_id
-  WHERE i.id = ? AND l.integration_id IS DISTINCT FROM ?
-    AND (CASE ? WHEN 'assignee' THEN s.outbound_assignee ELSE s.outbound_status END) = 1
-  ORDER BY l.integration_id, l.external_key`;
+// What one change queues, in one read (on PostgreSQL a statement is a round trip): whether unsent
+// rows of the field are there to supersede, the Discord channel, and a row per link whose
+// organization pushes this field to that integration, the origin left out (IS DISTINCT FROM: a
+// change from the CLI, origin null, leaves none out); one row with null targets when there is none.
+// Parameters: issue, the two kinds, issue, origin, field.
+const PLAN = `
+  SELECT u.unsent, u.channel, t.integration_id AS integrationId, t.external_key AS externalKey
+  FROM (SELECT (SELECT COUNT(*) FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done') AS unsent,
+               (SELECT webhook_id FROM notify_channels WHERE kind = 'discord') AS channel) u
+  LEFT JOIN (
+    SELECT l.integration_id, l.external_key
+    FROM issues i
+    JOIN projects p ON p.id = i.project_id
+    JOIN links l ON l.issue_id = i.id
+    JOIN integration_organizations io ON io.integration_id = l.integration_id AND io.organization_id = p.organization_id
+    JOIN sync_settings s ON s.integration_id = l.integration_id AND s.organization_id = p.organization_id
+    WHERE i.id = ? AND l.integration_id IS DISTINCT FROM ?
+      AND (CASE ? WHEN 'assignee' THEN s.outbound_assignee ELSE s.outbound_status END) = 1
+  ) t ON 1 = 1
+  ORDER BY t.integration_id, t.external_key`;
 const INSERT = `
   INSERT INTO outbox (id, kind, issue_id, integration_id, external_key, payload, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -192,7 +199,6 @@ export class OutboxRepo {
   constructor(
     private readonly sql: Sql,
     private readonly ids: SnowflakeIds,
-    private readonly memo: ReadMemo,
   ) {}
 
   /**
@@ -203,7 +209,6 @@ export class OutboxRepo {
    */
   async enqueue(changes: readonly Change[], origin: Origin): Promise<number[]> {
     const queued: number[] = [];
-    let notify: boolean | undefined;
     for (const change of changes) {
       const issueId = change.issueId;
       const payload = JSON.stringify({ to: change.to, from: change.from, via: origin.via } satisfies OutboxPayload);
@@ -211,14 +216,13 @@ export class OutboxRepo {
         const values = (id: number) => [id, kind, issueId, integrationId, externalKey, payload, origin.at, origin.at];
         queued.push(await insertWithId(this.ids, "outbox", (id) => this.sql.run(INSERT, values(id))));
       };
-      if (change.field === "assignee") await this.sql.run(SUPERSEDE, [issueId, "assignee", "discord"]);
-      else await this.sql.run(SUPERSEDE, [issueId, "status", "status"]);
-      // Applying a payload creates no link, setting or channel: what these read holds for the batch.
-      const targets = await this.memo.get(`targets:${issueId}:${origin.integrationId}:${change.field}`, () =>
-        this.sql.all<{ integrationId: number; externalKey: string }>(TARGETS, [issueId, origin.integrationId, change.field]),
-      );
-      for (const t of targets) await add(change.field, t.integrationId, t.externalKey);
-      if (change.field === "assignee" && (notify ??= (await this.memo.get("discord-channel", () => this.discordChannel())) !== undefined)) await add("discord", null, null);
+      const kinds = change.field === "assignee" ? ["assignee", "discord"] : ["status", "status"];
+      const plan = await this.sql.all<{ unsent: number; channel: string | null; integrationId: number | null; externalKey: string | null }>(PLAN, [
+        issueId, ...kinds, issueId, origin.integrationId, change.field,
+      ]);
+      if (plan[0]!.unsent > 0) await this.sql.run(SUPERSEDE, [issueId, ...kinds]);
+      for (const t of plan) if (t.integrationId !== null) await add(change.field, t.integrationId, t.externalKey);
+      if (change.field === "assignee" && plan[0]!.channel !== null) await add("discord", null, null);
     }
     return queued;
   }

@@ -1,10 +1,10 @@
 /**
  * Reads of what applying a payload never writes (integrations and how their Jira webhooks are
- * verified, sync settings, status mappings, verified users and their memberships, issue ids,
- * links, the notification channel), kept for the rest of one transaction. A batch of payloads asks the same of them again and again: keeping
- * them took the receiver from about 145 to 115 us of CPU per delivery. Only inside a transaction,
- * and only where the caller says nothing it runs writes them: no other connection writes while
- * this one holds the write lock, so what was read stays true until COMMIT.
+ * verified, sync settings, status mappings, verified users and the projects they may be assigned
+ * in), kept for the rest of one transaction. A batch of payloads asks the same of them again and
+ * again: keeping them took the receiver from about 145 to 115 us of CPU per delivery. Only inside
+ * a transaction, and only where the caller says nothing it runs writes them: no other connection
+ * writes while this one holds the write lock, so what was read stays true until COMMIT.
  */
 export class ReadMemo {
   private values: Map<string, Promise<unknown>> | undefined;

@@ -156,7 +156,7 @@ export class Store {
   }
 
   get outbox(): OutboxRepo {
-    return (this.outboxRepo ??= new OutboxRepo(this.sql, this.ids, this.memo));
+    return (this.outboxRepo ??= new OutboxRepo(this.sql, this.ids));
   }
 
   get links(): LinksRepo {
