@@ -1,4 +1,3 @@
-import type { CredentialStore } from "../config/credentials.js";
 import type { Deps } from "../deps.js";
 import type { HooksyncError } from "../errors.js";
 import type { DispatcherOptions } from "../http/dispatcher.js";
@@ -46,14 +45,13 @@ export function needsLookup(d: Delivery): boolean {
 const DEFAULT_COOLDOWN_MS = 30_000;
 
 /**
- * Fills a hidden assignee email from Jira's user REST, when OAuth credentials for that Jira are
- * stored; cached in the store. Keeps the providers' parse pure: this runs before the pipeline,
+ * Fills a hidden assignee email from Jira's user REST, when hooksync can sign in to that Jira
+ * (JIRA_API_TOKEN, or credentials stored by login or oauth); cached in the store. Keeps the providers' parse pure: this runs before the pipeline,
  * outside its transaction. A delivery whose lookup failed comes back as it was, with the reason:
  * replay goes on without the email (the engine ignores it with "assignee has no email address"),
  * the receiver keeps it pending and tries again.
  */
 export class AssigneeEnricher {
-  private credentials?: Promise<CredentialStore | undefined>;
   private readonly clients = new Map<string, JiraClient | null>();
   /** Integrations whose last lookup failed: until when their lookups fail at once. */
   private readonly paused = new Map<string, { until: number; reason: string }>();
@@ -122,8 +120,8 @@ export class AssigneeEnricher {
 
   private async client(row: IntegrationRow): Promise<JiraClient | null> {
     if (this.clients.has(row.externalId)) return this.clients.get(row.externalId)!;
-    const { CredentialStore } = await import("../config/credentials.js");
-    const creds = (await (this.credentials ??= CredentialStore.openExisting(this.opts.deps.io.env)))?.jiraAuthFor(row);
+    const { jiraSignInIfAny } = await import("../trackers/credentials.js");
+    const creds = (await jiraSignInIfAny(this.opts.deps.io.env, row))?.auth;
     let client: JiraClient | null = null;
     if (creds) {
       const { clientFromCredentials } = await import("../providers/jira/client.js");
@@ -134,7 +132,7 @@ export class AssigneeEnricher {
         const base = baseHttpOptions(this.opts.deps, dispatcher, undefined, budget);
         client = clientFromCredentials(creds, budget === undefined ? base : { ...base, retry: { maxAttempts: 1 } }, this.opts.deps);
       } catch (err) {
-        this.opts.note?.(`cannot use the stored Jira credentials for ${row.externalId}: ${(err as Error).message}`);
+        this.opts.note?.(`cannot use the Jira credentials for ${row.externalId}: ${(err as Error).message}`);
       }
     }
     this.clients.set(row.externalId, client);

@@ -69,26 +69,31 @@ export interface JiraSignIn {
   source: string;
 }
 
-/** JIRA_API_TOKEN for this run, else what the credentials file holds for the integration; a usage error says how to get either. */
-export async function jiraSignIn(env: Record<string, string | undefined>, integration: IntegrationRow): Promise<JiraSignIn> {
+/** JIRA_API_TOKEN for this run, else what the credentials file holds for the integration; undefined when neither. */
+export async function jiraSignInIfAny(env: Record<string, string | undefined>, integration: IntegrationRow): Promise<JiraSignIn | undefined> {
   const token = env[JIRA_TOKEN_ENV]?.trim();
   if (token) {
     const auth: JiraAuth = { kind: "pat", baseUrl: trackerBaseUrl(integration), token, integration: integration.externalId, savedAt: "" };
     return { auth, source: `a personal access token from ${JIRA_TOKEN_ENV}` };
   }
   const { CredentialStore } = await import("../config/credentials.js");
-  const auth = (await CredentialStore.open(env)).jiraAuthFor(integration);
-  if (!auth) {
-    const base = integration.baseUrl ? ` --base-url ${integration.baseUrl}` : "";
-    throw new UsageError(
-      `no Jira credentials for integration ${integration.externalId}`,
-      `store a personal access token with 'hooksync login jira --integration ${integration.externalId} --token-stdin' (or set ${JIRA_TOKEN_ENV}), or sign in with 'hooksync oauth jira${base} --integration ${integration.externalId} --consumer-key <key> --private-key <pem>'`,
-    );
-  }
+  const auth = (await CredentialStore.openExisting(env))?.jiraAuthFor(integration);
+  if (!auth) return undefined;
   return {
     auth,
     source: isJiraToken(auth) ? "a personal access token stored by 'hooksync login jira'" : `OAuth 1.0a credentials (consumer key ${auth.consumerKey})`,
   };
+}
+
+/** jiraSignInIfAny, or a usage error that says how to get either. */
+export async function jiraSignIn(env: Record<string, string | undefined>, integration: IntegrationRow): Promise<JiraSignIn> {
+  const found = await jiraSignInIfAny(env, integration);
+  if (found) return found;
+  const base = integration.baseUrl ? ` --base-url ${integration.baseUrl}` : "";
+  throw new UsageError(
+    `no Jira credentials for integration ${integration.externalId}`,
+    `store a personal access token with 'hooksync login jira --integration ${integration.externalId} --token-stdin' (or set ${JIRA_TOKEN_ENV}), or sign in with 'hooksync oauth jira${base} --integration ${integration.externalId} --consumer-key <key> --private-key <pem>'`,
+  );
 }
 
 export async function jiraCredentials(env: Record<string, string | undefined>, integration: IntegrationRow): Promise<JiraAuth> {

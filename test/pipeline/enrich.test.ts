@@ -75,6 +75,13 @@ describe("rule 3.5: hidden assignee emails", () => {
     expect(r.stderr).toContain("Jira has no email address for user JIRAUSER10500");
   });
 
+  it("with JIRA_API_TOKEN and nothing stored, looks the user up with that personal access token", async () => {
+    const env = { ...w.env, HOOKSYNC_CONFIG_DIR: join(w.dir, "none"), JIRA_API_TOKEN: w.jira.personalToken() };
+    const r = await run(["replay", "-", "--db", w.db, "--json"], { env, stdin: JSON.stringify(hidden({ key: "JIRAUSER10400" })) });
+    expect(ndjson(r.stdout)[0]).toMatchObject({ outcome: "applied", changes: [{ to: "jane.doe@example.com" }] });
+    expect(userLookups().map((q) => q.headers.authorization)).toEqual([`Bearer ${env.JIRA_API_TOKEN}`]);
+  });
+
   it("without stored credentials asks nothing and ignores as before", async () => {
     const r = await run(["replay", "-", "--db", w.db, "--json"], { env: { HOOKSYNC_CONFIG_DIR: join(w.dir, "none") }, stdin: JSON.stringify(hidden({ key: "JIRAUSER10400" })) });
     expect(ndjson(r.stdout)[0]).toMatchObject({ outcome: "ignored", reason: "assignee has no email address" });
