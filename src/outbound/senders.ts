@@ -53,6 +53,7 @@ export class Senders {
   async send(row: OutboxRow): Promise<Sent> {
     // Before the first request: any answer may quote a secret of another tracker.
     await (this.learnt ??= this.credentials.known().then((known) => void this.secrets.push(...known)));
+    if (await this.store.outbox.outdated(row.id)) return { detail: `not sent: a newer change of ${row.issue}'s ${row.kind === "status" ? "status" : "assignee"} came after it` };
     if (row.kind === "discord") return this.notify(row);
     if (!(await this.store.outbox.stillLinked(row))) return { detail: `not sent: ${row.issue} is no longer linked to ${row.externalKey}` };
     const integration = (await this.store.integrations.byExternalId(row.integration!))!;

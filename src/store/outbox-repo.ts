@@ -137,15 +137,28 @@ const claimNextText = (dialect: Dialect, due: boolean, skipped: number): string 
   return text;
 };
 
-const SUPERSEDE = `DELETE FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done'`;
+// The unsent rows a newer change of their field makes pointless, but for one a sender has in
+// flight: it finishes, and the newer waits behind it (due) or for it (by hand), so the tracker
+// never gets the two at once, in either order (a send that waits out a 503 could land last).
+// Parameters: issue, the two kinds, now.
+const SUPERSEDED = `issue_id = ? AND kind IN (?, ?) AND state != 'done' AND ${FREE("claimed_until")}`;
+const SUPERSEDE = `DELETE FROM outbox WHERE ${SUPERSEDED}`;
+// A newer change of the row's field to its issue (activity ids and outbox ids come from one
+// generator, in time order): the row's value is no longer the issue's, even when that change
+// queued no row for the row's tracker (it came from there).
+const NEWER_CHANGE = (o: string) => `
+  EXISTS (SELECT 1 FROM activity a WHERE a.issue_id = ${o}.issue_id AND a.id > ${o}.id
+          AND a.kind IN (CASE ${o}.kind WHEN 'status' THEN 'resolved' ELSE 'assigned' END,
+                         CASE ${o}.kind WHEN 'status' THEN 'unresolved' ELSE 'unassigned' END))`;
+const OUTDATED = `SELECT 1 AS yes FROM outbox o WHERE o.id = ? AND ${NEWER_CHANGE("o")}`;
 // What one change queues, in one read (on PostgreSQL a statement is a round trip): whether unsent
 // rows of the field are there to supersede, the Discord channel, and a row per link whose
 // organization pushes this field to that integration, the origin left out (IS DISTINCT FROM: a
 // change from the CLI, origin null, leaves none out); one row with null targets when there is none.
-// Parameters: issue, the two kinds, issue, origin, field.
+// Parameters: SUPERSEDED's, issue, origin, field.
 const PLAN = `
   SELECT u.unsent, u.channel, t.integration_id AS integrationId, t.external_key AS externalKey
-  FROM (SELECT (SELECT COUNT(*) FROM outbox WHERE issue_id = ? AND kind IN (?, ?) AND state != 'done') AS unsent,
+  FROM (SELECT (SELECT COUNT(*) FROM outbox WHERE ${SUPERSEDED}) AS unsent,
                (SELECT webhook_id FROM notify_channels WHERE kind = 'discord') AS channel) u
   LEFT JOIN (
     SELECT l.integration_id, l.external_key
@@ -178,6 +191,8 @@ const MARK_FAILED = `
     claimed_by = NULL, claimed_until = NULL, updated_at = ?
   ${MINE} RETURNING state`;
 const REMOVE = `DELETE FROM outbox WHERE id = ? AND state != 'done'`;
+// A failed row a newer change made outdated while it was in flight: it is not tried again. Parameters: id, by.
+const DROP_OUTDATED = `DELETE FROM outbox ${MINE} AND ${NEWER_CHANGE("outbox")}`;
 const MESSAGE = `SELECT message_id AS messageId FROM discord_messages WHERE issue_id = ? AND webhook_id = ?`;
 const SAVE_MESSAGE = `
   INSERT INTO discord_messages (issue_id, webhook_id, message_id, updated_at) VALUES (?, ?, ?, ?)
@@ -216,11 +231,11 @@ export class OutboxRepo {
         const values = (id: number) => [id, kind, issueId, integrationId, externalKey, payload, origin.at, origin.at];
         queued.push(await insertWithId(this.ids, "outbox", (id) => this.sql.run(INSERT, values(id))));
       };
-      const kinds = change.field === "assignee" ? ["assignee", "discord"] : ["status", "status"];
+      const superseded = [issueId, ...(change.field === "assignee" ? ["assignee", "discord"] : ["status", "status"]), Date.parse(origin.at)];
       const plan = await this.sql.all<{ unsent: number; channel: string | null; integrationId: number | null; externalKey: string | null }>(PLAN, [
-        issueId, ...kinds, issueId, origin.integrationId, change.field,
+        ...superseded, issueId, origin.integrationId, change.field,
       ]);
-      if (plan[0]!.unsent > 0) await this.sql.run(SUPERSEDE, [issueId, ...kinds]);
+      if (plan[0]!.unsent > 0) await this.sql.run(SUPERSEDE, superseded);
       for (const t of plan) if (t.integrationId !== null) await add(change.field, t.integrationId, t.externalKey);
       if (change.field === "assignee" && plan[0]!.channel !== null) await add("discord", null, null);
     }
@@ -254,6 +269,14 @@ export class OutboxRepo {
     return (await this.sql.get<{ id: number }>(CLAIM_ID[this.sql.dialect], [by, until, at, id, by, now, by, now, now])) !== undefined;
   }
 
+  /**
+   * Whether a newer change of the row's field came after it: a row left in flight by a sender that
+   * died, then claimed again, must not send a value the issue no longer has.
+   */
+  async outdated(id: number): Promise<boolean> {
+    return (await this.sql.get<{ yes: number }>(OUTDATED, [id])) !== undefined;
+  }
+
   /** Whether a push's link still exists: one unlinked since it was queued must not be sent. */
   async stillLinked(row: Pick<OutboxRow, "issueId" | "integrationId" | "externalKey">): Promise<boolean> {
     return row.integrationId === null || (await this.sql.get<{ ok: number }>(LINKED, [row.issueId, row.integrationId, row.externalKey!])) !== undefined;
@@ -266,9 +289,11 @@ export class OutboxRepo {
 
   /**
    * Not sent: the claim released, the error and the next attempt kept; 'failed' (given up) once
-   * its first failure is older than giveUpBefore, else still 'pending'. Returns the state.
+   * its first failure is older than giveUpBefore, else still 'pending'. Returns the state;
+   * undefined when the row is gone: a newer change of its field made it outdated meanwhile.
    */
   async failed(id: number, by: string, f: Failure, now: number, at: string): Promise<OutboxState | undefined> {
+    if ((await this.sql.run(DROP_OUTDATED, [id, by])) > 0) return undefined;
     return (await this.sql.get<{ state: OutboxState }>(MARK_FAILED, [f.error, f.nextAttemptAt, now, now, f.giveUpBefore, at, id, by]))?.state;
   }
 

@@ -9,7 +9,7 @@ import { type PushResult, type Sender, sendAll, sendDue } from "../../src/outbou
 import { type Store, openStore } from "../../src/store/store.js";
 import { throttled } from "../fakes/azure-devops.js";
 import { testDeps } from "../helpers.js";
-import { JIRA_ID, NOW, VSTS_PROJECT, VSTS_SECRET, expectNoSecrets, outboundWorld } from "../world.js";
+import { JIRA_ID, NOW, VSTS_ID, VSTS_PROJECT, VSTS_SECRET, expectNoSecrets, outboundWorld } from "../world.js";
 
 const w = outboundWorld();
 
@@ -53,13 +53,21 @@ async function pass(sender: Sender): Promise<PushResult[]> {
   return results;
 }
 
-/** Queues a change as if Jira had sent it: pushed to Azure DevOps only (no echo), no Discord unless on. */
-async function queue(issue: string, field: Change["field"], to: string | null): Promise<number[]> {
-  const jira = (await store.integrations.byExternalId(JIRA_ID))!;
-  return store.inTransaction(async (tx) => tx.outbox.enqueue([{ issue, issueId: (await tx.links.issueId(issue))!, field, from: null, to }], { integrationId: jira.id, via: "jira", at: new Date(clock).toISOString() }));
+/** Queues a change as if Jira had sent it, with its activity row as the engine writes it: pushed to Azure DevOps only (no echo), no Discord unless on. */
+async function queue(issue: string, field: Change["field"], to: string | null, from: "jira" | "vsts" = "jira"): Promise<number[]> {
+  const origin = (await store.integrations.byExternalId(from === "jira" ? JIRA_ID : VSTS_ID))!;
+  const at = new Date(clock).toISOString();
+  return store.inTransaction(async (tx) => {
+    const issueId = (await tx.links.issueId(issue))!;
+    const kind = field === "status" ? (to === "resolved" ? "resolved" : "unresolved") : to === null ? "unassigned" : "assigned";
+    await tx.sync.write({ issues: [], revisions: [], activity: [{ issueId, kind, from: null, to, source: "serve", deliveryId: null, at }] });
+    return tx.outbox.enqueue([{ issue, issueId, field, from: null, to }], { integrationId: origin.id, via: from, at });
+  });
 }
 
 const row = async (id: number) => (await store.outbox.get(id))!;
+/** A due row claimed by sender by, as serve's drain does. */
+const claim = (by: string, s: Store = store) => s.outbox.claimNext({ by, now: clock, until: clock + LEASE_MS, at: new Date(clock).toISOString(), due: true, after: 0, skip: [] });
 const patches = () => w.azure.requests.filter((r) => r.method === "PATCH").map((r) => r.url.pathname.split("/").pop());
 
 describe("the outbox's schedule (issue 12 item 6)", () => {
@@ -190,7 +198,6 @@ describe("order and claims (issue 12 item 6)", () => {
     const [b] = await queue("BACKEND-2", "assignee", "jane.doe@example.com");
     const other = await openStore(w.db);
     try {
-      const claim = (by: string, s: Store) => s.outbox.claimNext({ by, now: clock, until: clock + LEASE_MS, at: new Date(clock).toISOString(), due: true, after: 0, skip: [] });
       expect((await claim("one", store))?.id).toBe(a);
       expect((await claim("two", other))?.id).toBe(b);
       expect(await claim("three", other)).toBeUndefined();
@@ -206,6 +213,37 @@ describe("order and claims (issue 12 item 6)", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("7.3 a change queued while the push before it is in flight leaves that push to finish, and is sent after it, never beside it", async () => {
+    const [first] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    expect((await claim("one"))?.id).toBe(first);
+    const [newer] = await queue("BACKEND-1", "assignee", "bob.smith@example.com");
+    expect((await row(first!)).state).toBe("pending");
+    expect(await claim("two")).toBeUndefined();
+    await store.outbox.done(first!, "one", new Date(clock).toISOString());
+    expect((await claim("two"))?.id).toBe(newer);
+  });
+
+  it("7.3 a push in flight that fails once a newer change of its field came is not tried again, even when that change came from its own tracker", async () => {
+    const [first] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    await claim("one");
+    // Azure DevOps itself now says Bob: Bob is queued for Jira only (no echo), and Jane must not be sent there.
+    const queued = await queue("BACKEND-1", "assignee", "bob.smith@example.com", "vsts");
+    expect(await Promise.all(queued.map(async (id) => (await row(id)).integration))).toEqual([JIRA_ID]);
+    expect(await store.outbox.failed(first!, "one", { error: "HTTP 503", nextAttemptAt: clock + 30_000, giveUpBefore: clock - 1 }, clock, new Date(clock).toISOString())).toBeUndefined();
+    expect(await store.outbox.get(first!)).toBeUndefined();
+  });
+
+  it("7.3 a push whose sender died with it in flight, outdated since, is not sent when claimed again", async () => {
+    const { sender } = await drain();
+    const [first] = await queue("BACKEND-1", "assignee", "jane.doe@example.com");
+    await claim("died");
+    await queue("BACKEND-1", "assignee", "bob.smith@example.com", "vsts");
+    clock += LEASE_MS;
+    const results = await pass(sender);
+    expect(results.find((r) => r.id === first)).toMatchObject({ ok: true, detail: "not sent: a newer change of BACKEND-1's assignee came after it" });
+    expect(patches()).toEqual([]);
   });
 
   it("two senders at once send each row once, in order per work item", async () => {
