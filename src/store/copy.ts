@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { StoreError, UsageError } from "../errors.js";
 import type { SqlValue } from "./sql.js";
@@ -52,6 +53,19 @@ type Row = Record<string, SqlValue>;
 const sameStore = (a: Store, b: Store): boolean =>
   a.location === b.location || (a.file !== undefined && b.file !== undefined && realpathSync(a.file) === realpathSync(b.file));
 
+/**
+ * PostgreSQL: one database however its URL is spelled (localhost or 127.0.0.1, a socket, other
+ * parameters): an advisory lock the source's transaction holds, the target's cannot take, as such
+ * locks belong to a database. Copying a database onto itself with --force would delete what its
+ * receivers wrote since the source's snapshot began.
+ */
+async function sameDatabase(source: Store, target: Store): Promise<boolean> {
+  if (source.dialect !== "postgres" || target.dialect !== "postgres") return false;
+  const key = [randomInt(2 ** 31), randomInt(2 ** 31)];
+  await source.sql.get("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER)) AS locked", key);
+  return !(await target.sql.get<{ got: boolean }>("SELECT pg_try_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER)) AS got", key))!.got;
+}
+
 const count = async (s: Store, table: string): Promise<number> => (await s.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 
 /**
@@ -68,6 +82,7 @@ export async function copyStore(from: Store, to: Store, opts: { force: boolean }
   }
   return from.snapshot((source) =>
     to.inTransaction(async (target) => {
+      if (await sameDatabase(source, target)) throw new UsageError(`the source and the target are the same store: ${from.location}`, "name another target");
       let replaced = 0;
       for (const t of TABLES) replaced += await count(target, t.name);
       if (replaced > 0 && !opts.force) {

@@ -150,6 +150,16 @@ describe("hooksync store copy (issue 13)", () => {
       expect(await seen(pg!.roundTrip)).toEqual(await seen(w.db));
     });
 
+    it("refuses one PostgreSQL database as source and target however its URL is spelled, exit 2, and leaves it as it was", async () => {
+      const w = await source();
+      expect((await run(["store", "copy", w.db, pg!.roundTrip, "--force"])).code).toBe(0);
+      const other = `${pg!.roundTrip}?application_name=another-spelling`;
+      const r = await run(["store", "copy", pg!.roundTrip, other, "--force"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`hooksync: the source and the target are the same store: ${pg!.roundTrip} (name another target)\n`);
+      expect(await seen(pg!.roundTrip)).toEqual(await seen(w.db));
+    });
+
     it("refuses a PostgreSQL source without a hooksync schema with exit 1 and the init hint", async () => {
       const r = await run(["store", "copy", pg!.bare, path()]);
       expect(r.code).toBe(1);
