@@ -55,8 +55,8 @@ async function startServe(url) {
   };
 }
 
-async function startFloor(url) {
-  const child = fork(import.meta.dirname + "/pg-floor-server.js", [url]);
+async function startFloor(url, mode = "insert") {
+  const child = fork(import.meta.dirname + "/pg-floor-server.js", [url, mode]);
   const ready = await new Promise((resolve, reject) => {
     child.once("message", resolve);
     child.once("exit", (code) => reject(new Error(`the pg floor server exited ${code} before listening`)));
@@ -99,8 +99,12 @@ export async function benchPgServe(dbs, { seconds = 5, runs = 3, connections = 6
   const store = await dbs.create("serve");
   const file = join(tmpdir(), `hooksync-bench-serve-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(dataset(2 * WORK_ITEMS)));
-  await runCli(["init", "--db", store.url, "-q"]);
-  await runCli(["import", file, "--db", store.url, "-q"]);
+  // The same-statements floor works on a store of its own, made the same way.
+  const statementsDb = await dbs.create("serve_statements");
+  for (const db of [store, statementsDb]) {
+    await runCli(["init", "--db", db.url, "-q"]);
+    await runCli(["import", file, "--db", db.url, "-q"]);
+  }
   rmSync(file);
   const floorDb = await dbs.create("serve_floor");
   const started = [];
@@ -113,9 +117,11 @@ export async function benchPgServe(dbs, { seconds = 5, runs = 3, connections = 6
       floors.push(await startFloor(floorDb.url));
       started.push(floors[i]);
     }
+    const statements = await startFloor(statementsDb.url, "statements");
+    started.push(statements);
     const requests = vstsSpreadRequests(WORK_ITEMS, BENCH_VSTS_SECRET);
-    for (const s of [...floors, ...receivers]) await load(s.url, requests, warm, connections);
-    const setups = { floor1: floors.slice(0, 1), receiver1: receivers.slice(0, 1), floor2: floors, receiver2: receivers };
+    for (const s of [...floors, statements, ...receivers]) await load(s.url, requests, warm, connections);
+    const setups = { floor1: floors.slice(0, 1), statements1: [statements], receiver1: receivers.slice(0, 1), floor2: floors, receiver2: receivers };
     const taken = Object.fromEntries(Object.keys(setups).map((k) => [k, []]));
     for (let i = 0; i < runs; i++) {
       for (const [k, servers] of Object.entries(setups)) {
@@ -127,17 +133,18 @@ export async function benchPgServe(dbs, { seconds = 5, runs = 3, connections = 6
       const [floor, receiver] = [s[`floor${n}`], s[`receiver${n}`]];
       return { receivers: n, connections, floor, receiver, ratio: receiver.requestsPerSecond / floor.requestsPerSecond };
     };
+    const one = { ...level(1), statements: s.statements1, ofStatements: s.receiver1.requestsPerSecond / s.statements1.requestsPerSecond };
     const errors = receivers.map((r) => r.errors()).filter((e) => e);
     const exits = [];
     for (const r of receivers) exits.push(await r.stop());
     const floorFailed = [];
-    for (const f of floors) floorFailed.push(await f.stop());
+    for (const f of [...floors, statements]) floorFailed.push(await f.stop());
     started.length = 0;
     return {
       seconds,
       runs,
       poolSize: floors[0].poolSize,
-      one: level(1),
+      one,
       two: level(2),
       deliveries: await count(store.url, "SELECT outcome, COUNT(*)::int AS n FROM deliveries GROUP BY outcome ORDER BY outcome"),
       floorRows: (await count(floorDb.url, "SELECT COUNT(*)::int AS n FROM bodies"))[0].n,
@@ -149,6 +156,7 @@ export async function benchPgServe(dbs, { seconds = 5, runs = 3, connections = 6
     for (const s of started) s.kill(); // only after a failure: the run stops them itself
     await dbs.drop(store);
     await dbs.drop(floorDb);
+    await dbs.drop(statementsDb);
   }
 }
 
@@ -167,6 +175,7 @@ if (import.meta.filename === process.argv[1]) {
       ...[r.one, r.two].flatMap((l) =>
         [
           [`raw pg floor x${l.receivers}`, l.floor],
+          ...(l.statements ? [[`raw pg, serve's statements x1`, l.statements]] : []),
           [`hooksync serve x${l.receivers}`, l.receiver],
         ].map(([name, x]) => [name, `${l.receivers} x ${l.connections}`, String(x.requestsPerSecond), x.runs.join(" "), String(x.cpuUsPerRequest), String(x.p50Ms), String(x.p99Ms), String(x.requests), String(x.non2xx), String(x.errors)]),
       ),
@@ -174,6 +183,7 @@ if (import.meta.filename === process.argv[1]) {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
     console.log(`\nserve / raw pg floor: one receiver ${r.one.ratio.toFixed(3)}, two receivers ${r.two.ratio.toFixed(3)} (median of ${r.runs} runs of ${r.seconds} s, loopback, pool ${r.poolSize})`);
+    console.log(`serve / raw pg running serve's statements: one receiver ${r.one.ofStatements.toFixed(3)}`);
     console.log(`deliveries recorded: ${r.deliveries.map((d) => `${d.n} ${d.outcome}`).join(", ")}; floor rows: ${r.floorRows}; serve exits: ${r.serveExits.join(", ")}`);
     for (const e of r.serveErrors) console.log(`serve said: ${e}`);
   } finally {

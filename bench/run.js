@@ -51,6 +51,7 @@ function postgresRows({ replay, serve }) {
   return [
     [`replay into PostgreSQL payloads/s (${count(replay.payloads)}, ${count(replay.issues)} linked issues)`, replay.cliPayloadsPerSecond, `raw pg ${replay.floorPayloadsPerSecond}`, replay.ratio, ">= 0.50"],
     ...level(serve.one),
+    [`  serve on PostgreSQL / raw pg running serve's statements (1 receiver)`, serve.one.receiver.requestsPerSecond, `raw pg ${serve.one.statements.requestsPerSecond}`, serve.one.ofStatements, ">= 0.60"],
     ...level(serve.two),
   ];
 }
