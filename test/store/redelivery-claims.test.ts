@@ -26,8 +26,8 @@ const SEED = [
   ),
 ];
 
-// Made (and dropped) with the file: a database per file.
-const pgDatabase = backends.includes("postgres") ? freshDatabase("redelivery_claims") : undefined;
+// Made while the file is collected, so its drop is registered with the file's hooks.
+const pgDatabase = backends.includes("postgres") ? await freshDatabase("redelivery_claims") : undefined;
 
 /** A store at schema 4 holding SEED; its --db target. */
 async function schema4(backend: BackendName): Promise<string> {
@@ -41,7 +41,7 @@ async function schema4(backend: BackendName): Promise<string> {
     db.close();
     return path;
   }
-  const url = await pgDatabase!;
+  const url = pgDatabase!;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
