@@ -27,7 +27,7 @@ export async function applyEvents(port: SyncPort, ctx: ApplyContext, events: rea
 }
 
 /** The keys, projects and emails the events name, each once. */
-export function needsOf(events: readonly SyncEvent[]): Needs {
+function needsOf(events: readonly SyncEvent[]): Needs {
   const keys = new Set<string>();
   const projects = new Set<string>();
   const emails = new Set<string>();
@@ -46,7 +46,7 @@ export const writesNone = (): Writes => ({ issues: [], activity: [], revisions: 
  * The rules on loaded rows, without I/O. The rows are this payload's own copies: a change made
  * by one event is what the next event of the payload sees, as if each had read the store anew.
  */
-export function decide(loaded: Loaded, ctx: ApplyContext, events: readonly SyncEvent[]): { result: ApplyResult; writes: Writes } {
+function decide(loaded: Loaded, ctx: ApplyContext, events: readonly SyncEvent[]): { result: ApplyResult; writes: Writes } {
   const d = new Decision(ctx);
   for (const event of events) {
     const links = loaded.links.get(event.externalKey) ?? { issues: [], revisions: { assignee: null, status: null } };

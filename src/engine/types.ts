@@ -116,8 +116,6 @@ export interface Writes {
   revisions: RevisionWrite[];
 }
 
-export const noWrites = (w: Writes): boolean => w.issues.length === 0 && w.activity.length === 0 && w.revisions.length === 0;
-
 export interface SyncSettingRow {
   organizationId: number;
   organization: string;

@@ -46,8 +46,8 @@ const DEFAULT_COOLDOWN_MS = 30_000;
 
 /**
  * Fills a hidden assignee email from Jira's user REST, when hooksync can sign in to that Jira
- * (JIRA_API_TOKEN, or credentials stored by login or oauth); cached in the store. Keeps the providers' parse pure: this runs before the pipeline,
- * outside its transaction. A delivery whose lookup failed comes back as it was, with the reason:
+ * (JIRA_API_TOKEN, or credentials stored by login or oauth); cached in the store. Keeps the
+ * providers' parse pure: this runs before the pipeline, outside its transaction. A delivery whose lookup failed comes back as it was, with the reason:
  * replay goes on without the email (the engine ignores it with "assignee has no email address"),
  * the receiver keeps it pending and tries again.
  */

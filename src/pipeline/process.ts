@@ -6,12 +6,6 @@ import type { Store } from "../store/store.js";
 import { type Delivery, type Outcome, type PipelineOptions, unwrapEnvelope } from "./delivery.js";
 import { resolveIntegration } from "./resolve-integration.js";
 
-/** Serve's delivery, recorded in the same transaction as its changes (rule 6.1): its row's id, and how its outcome is written. */
-export interface DeliveryRecorder {
-  id: number;
-  finish(tx: Store, outcome: Outcome): Promise<void>;
-}
-
 /**
  * The one pipeline: envelope -> provider -> parse -> integration -> engine, in one transaction.
  * serve, replay and simulate differ only in where the Delivery comes from.
@@ -22,12 +16,11 @@ export function processDelivery(store: Store, delivery: Delivery, opts: Pipeline
 
 /**
  * The pipeline for serve, in the transaction the receiver gives it (its own on PostgreSQL, a
- * savepoint of the batch's on SQLite), the delivery recorded with its outcome in it (rule 6.1).
+ * savepoint of the batch's on SQLite), where the receiver records the delivery deliveryId with
+ * its outcome (rule 6.1).
  */
-export async function processRecorded(tx: Store, delivery: Delivery, opts: PipelineOptions, at: string, recorder: DeliveryRecorder): Promise<Outcome> {
-  const outcome = await decide(tx, delivery, opts, at, recorder.id);
-  await recorder.finish(tx, outcome);
-  return outcome;
+export function processInTransaction(tx: Store, delivery: Delivery, opts: PipelineOptions, at: string, deliveryId: number): Promise<Outcome> {
+  return decide(tx, delivery, opts, at, deliveryId);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Delivery } from "../pipeline/delivery.js";
 import { needsLookup } from "../pipeline/enrich.js";
 import { decodeJson } from "../pipeline/inputs.js";
-import { processRecorded } from "../pipeline/process.js";
+import { processInTransaction } from "../pipeline/process.js";
 import { providers } from "../providers/registry.js";
 import type { Headers, ProviderName } from "../providers/types.js";
 import type { DeliveryOutcome, DeliveryStart, PendingDelivery } from "../store/deliveries-repo.js";
@@ -177,17 +177,11 @@ export class DeliveryApplier {
       id = begun.id;
     }
     const resolved = { ...delivery, resolved: integration };
-    const outcome = await processRecorded(tx, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, {
-      id,
-      // The authenticated integration, even when the pipeline rejected the payload before naming
-      // one: replay --delivery tells verified deliveries by it. A pending one keeps the 202 it got.
-      finish: (scope, o) =>
-        scope.deliveries.finish(
-          id,
-          { integrationId: integration.id, event: o.event, verdict: pendingId ? 202 : verdictOf(o.outcome), outcome: o.outcome, reason: o.reason, changes: o.changes },
-          pendingId ? null : start.body,
-        ),
-    });
-    return { status: verdictOf(outcome.outcome), outcome: outcome.outcome, reason: outcome.reason, delivery: id };
+    const o = await processInTransaction(tx, resolved, { source: "serve", provider: start.provider! }, start.receivedAt, id);
+    // The authenticated integration, even when the pipeline rejected the payload before naming
+    // one: replay --delivery tells verified deliveries by it. A pending one keeps the 202 it got.
+    const end = { integrationId: integration.id, event: o.event, verdict: pendingId ? 202 : verdictOf(o.outcome), outcome: o.outcome, reason: o.reason, changes: o.changes };
+    await tx.deliveries.finish(id, end, pendingId ? null : start.body);
+    return { status: verdictOf(o.outcome), outcome: o.outcome, reason: o.reason, delivery: id };
   }
 }

@@ -88,7 +88,6 @@ export function schemaVersion(db: Db): number {
   return db.pragma("user_version", { simple: true }) as number;
 }
 
-
 /** SQLite could not write the file or make its -wal / -shm beside it. */
 const isReadOnlyError = (err: unknown): boolean => /^SQLITE_(READONLY|CANTOPEN|PERM)/.test(String((err as { code?: unknown }).code ?? ""));
 

@@ -122,19 +122,17 @@ export class DeliveriesRepo {
   ) {}
 
   /**
-   * Inserts the row and returns its id, the activity rows' delivery_id; finish() completes it.
-   * The body is written by finish() only: an UPDATE rewrites the whole record, overflow pages
-   * and all, so a body inserted here would be written to the WAL twice per delivery.
-   */
-  /**
-   * The row of a delivery about to be applied, claiming its identity; its outcome is written by
-   * finish() in the same transaction, so no reader sees it unfinished. held: another applied or
-   * pending delivery holds the identity (rule 6.2), and nothing was written.
+   * The row of a delivery about to be applied, claiming its identity: its id is the activity rows'
+   * delivery_id, and finish() completes it in the same transaction, so no reader sees it
+   * unfinished. held: another applied or pending delivery holds the identity (rule 6.2), and
+   * nothing was written. The body is written by finish() only: an UPDATE rewrites the whole
+   * record, overflow pages and all, so a body inserted here would be written to the WAL twice.
    */
   begin(d: DeliveryStart, integrationId: number): Promise<Recorded> {
     return this.insert({ ...d, ...UNFINISHED, integrationId, body: null }, true);
   }
 
+  /** Completes a row; a null body keeps the one stored (a pending delivery applied later). */
   async finish(id: number, e: DeliveryEnd, body: Buffer | null): Promise<void> {
     await this.sql.run(UPDATE, [e.integrationId, e.event, e.verdict, e.outcome, e.reason, JSON.stringify(e.changes), body, e.outcome, id]);
   }
@@ -170,7 +168,6 @@ export class DeliveriesRepo {
   async lockJudging(provider: ProviderName, integrationId: number, key: string): Promise<void> {
     if (this.sql.dialect === "postgres") await this.sql.get(LOCK_JUDGING, [integrationId, `${provider}:${key}`]);
   }
-
 
   /** Rule 10.4: the oldest delivery still pending for this external issue, which a later one must wait for. */
   async pendingFor(integrationId: number, externalKey: string): Promise<number | undefined> {

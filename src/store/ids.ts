@@ -103,4 +103,3 @@ export async function insertWithId(ids: SnowflakeIds, table: string, insert: (id
   }
   throw new Error(`could not find a free ${table} id after ${ID_ATTEMPTS} tries: is another writer using the same id worker?`);
 }
-
